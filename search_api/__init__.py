@@ -1,0 +1,1 @@
+"""The one API of the site group: search, reports, hits and objections for every site."""

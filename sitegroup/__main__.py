@@ -1,0 +1,3 @@
+from sitegroup.cli import main
+
+main()

@@ -1,0 +1,97 @@
+"""The ``site.toml`` schema: only what differs per site, nothing of the VI."""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+#: Keys a tenant might try in order to restyle its site. They get a dedicated
+#: message instead of a bare "unknown key": the VI is group-wide by policy.
+VI_KEYS = frozenset(
+    {
+        "vi",
+        "theme",
+        "logo",
+        "colors",
+        "colours",
+        "color",
+        "fonts",
+        "font",
+        "font_stack",
+        "font_size",
+        "css",
+        "style",
+        "templates",
+        "columns",
+        "base_columns",
+        "name",
+        "title",
+        "site_name",
+    }
+)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Contact(_Strict):
+    """联系方式 shown in the footer."""
+
+    phone: str | None = Field(default=None, max_length=40, description="联系电话")
+    email: str | None = Field(default=None, max_length=120, description="电子邮箱")
+    address: str | None = Field(default=None, max_length=120, description="通讯地址")
+
+
+class Filing(_Strict):
+    """备案 numbers required on every government website footer."""
+
+    icp: str = Field(min_length=4, max_length=60, description="ICP备案号")
+    psb: str | None = Field(default=None, max_length=60, description="公安机关备案号")
+
+
+class FeatureColumnConfig(_Strict):
+    """A local feature column (地方特色栏目), shown after the base columns."""
+
+    id: str = Field(description="lowercase ASCII slug; also the content folder name")
+    title: str = Field(min_length=2, max_length=12, description="栏目名称")
+    description: str = Field(default="", max_length=200)
+
+    @field_validator("id")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not SLUG_RE.match(value):
+            raise ValueError("栏目 id 只能由小写字母、数字和连字符组成")
+        return value
+
+
+class SiteConfig(_Strict):
+    """One tenant's ``site.toml``."""
+
+    region_code: str = Field(description="6-digit GB/T 2260 region code")
+    url: str = Field(description="absolute site URL, e.g. https://credit.hubei.gov.cn/")
+    sponsor: str = Field(min_length=2, max_length=60, description="主办单位")
+    organizer: str | None = Field(default=None, max_length=60, description="承办单位")
+    short_name: str | None = Field(
+        default=None, min_length=2, max_length=10, description="override of the derived short name"
+    )
+    contact: Contact = Contact()
+    filing: Filing
+    feature_columns: tuple[FeatureColumnConfig, ...] = ()
+
+    @field_validator("region_code")
+    @classmethod
+    def _region_code(cls, value: str) -> str:
+        if not re.fullmatch(r"\d{6}", value):
+            raise ValueError(f"行政区划代码应为6位数字,实际为 {value!r}")
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:\d+)?(/[^\s]*)?", value):
+            raise ValueError(f"网址应为以 http:// 或 https:// 开头的绝对地址,实际为 {value!r}")
+        return value if value.endswith("/") else value + "/"
