@@ -118,10 +118,12 @@ def process_image(source: Path, rel: str, out_dir: Path, cache_dir: Path) -> Pro
     return ProcessedImage(source=rel, src=src, srcset=tuple(variants), thumb=thumb)
 
 
-def process_images(content_dir: Path, out_dir: Path, cache_dir: Path) -> dict[str, ProcessedImage]:
-    """Process every image below ``content_dir``; keys are paths relative to it."""
+def process_images(
+    content_dir: Path, out_dir: Path, cache_dir: Path, folder: str = "images"
+) -> dict[str, ProcessedImage]:
+    """Process every image below ``content_dir/folder``; keys are paths relative to ``content_dir``."""
     result = {}
-    for file in sorted(content_dir.rglob("*")):
+    for file in sorted((content_dir / folder).rglob("*")):
         if file.is_file() and file.suffix.lower() in IMAGE_SUFFIXES:
             rel = file.relative_to(content_dir).as_posix()
             result[rel] = process_image(file, rel, out_dir, cache_dir)

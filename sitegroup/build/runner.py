@@ -122,8 +122,7 @@ def _render(task: SiteTask, theme_path: Path, out_dir: Path) -> SiteResult:
         if not content.is_dir():
             content = staging / ".empty-content"
             content.mkdir()
-        images = process_images(content / IMAGES_DIR, staging / IMAGES_DIR, out_dir / CACHE_DIR / "images")
-        images = {f"{IMAGES_DIR}/{k}": v for k, v in images.items()}
+        images = process_images(content, staging, out_dir / CACHE_DIR / "images", IMAGES_DIR)
         override = pelican_settings(
             task.context,
             content_path=content,

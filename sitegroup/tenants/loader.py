@@ -46,22 +46,26 @@ def _vi_problems(file: Path, data: dict[str, Any]) -> tuple[list[ConfigProblem],
     return problems, clean
 
 
-def read_site_config(file: Path) -> tuple[SiteConfig | None, list[ConfigProblem]]:
-    """Parse and validate one ``site.toml``; never raises for bad content."""
+def read_site_config(file: Path) -> tuple[SiteConfig | None, list[ConfigProblem], dict[str, Any]]:
+    """Parse and validate one ``site.toml``; never raises for bad content.
+
+    Returns the config (or None), the problems, and the raw table so that
+    group-wide checks (duplicate regions) still see a site with other errors.
+    """
     try:
         data = tomllib.loads(file.read_text(encoding="utf-8"))
     except OSError as exc:
-        return None, [ConfigProblem(file, "-", f"无法读取文件: {exc.strerror}")]
+        return None, [ConfigProblem(file, "-", f"无法读取文件: {exc.strerror}")], {}
     except UnicodeDecodeError:
-        return None, [ConfigProblem(file, "-", "文件不是 UTF-8 编码")]
+        return None, [ConfigProblem(file, "-", "文件不是 UTF-8 编码")], {}
     except tomllib.TOMLDecodeError as exc:
-        return None, [ConfigProblem(file, "-", f"TOML 语法错误: {exc}")]
-    problems, data = _vi_problems(file, data)
+        return None, [ConfigProblem(file, "-", f"TOML 语法错误: {exc}")], {}
+    problems, clean = _vi_problems(file, data)
     try:
-        config = SiteConfig.model_validate(data)
+        config = SiteConfig.model_validate(clean)
     except ValidationError as exc:
-        return None, problems + _pydantic_problems(file, exc)
-    return config, problems
+        return None, problems + _pydantic_problems(file, exc), data
+    return config, problems, data
 
 
 def _feature_columns(
@@ -105,6 +109,7 @@ def load_group(tenants_dir: Path, theme: Theme, table: RegionTable | None = None
         raise ConfigError([ConfigProblem(tenants_dir, "-", "站点目录不存在")])
 
     lowered: dict[str, Path] = {}
+    raw_regions: dict[str, tuple[str, Path]] = {}
     for folder in sorted(p for p in tenants_dir.iterdir() if p.is_dir()):
         file = folder / SITE_FILE
         site_id = folder.name
@@ -122,8 +127,10 @@ def load_group(tenants_dir: Path, theme: Theme, table: RegionTable | None = None
         if not file.is_file():
             problems.append(ConfigProblem(file, "-", "缺少 site.toml"))
             continue
-        config, found = read_site_config(file)
+        config, found, raw = read_site_config(file)
         problems.extend(found)
+        if isinstance(raw.get("region_code"), str):
+            raw_regions[site_id] = (raw["region_code"], file)
         if config is None:
             continue
         if config.region_code not in table:
@@ -139,13 +146,11 @@ def load_group(tenants_dir: Path, theme: Theme, table: RegionTable | None = None
         configs[site_id] = (file, config, features)
 
     by_region: dict[str, str] = {}
-    for site_id, (file, config, _) in configs.items():
-        other = by_region.setdefault(config.region_code, site_id)
+    for site_id, (code, file) in raw_regions.items():
+        other = by_region.setdefault(code, site_id)
         if other != site_id:
             problems.append(
-                ConfigProblem(
-                    file, "region_code", f"行政区划 {config.region_code} 已由站点 {other!r} 使用"
-                )
+                ConfigProblem(file, "region_code", f"行政区划 {code} 已由站点 {other!r} 使用")
             )
     if NATIONAL_CODE not in by_region:
         problems.append(

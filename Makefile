@@ -1,0 +1,58 @@
+# The one task entry. `make demo` runs the main job; `make test` installs and runs every test.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+
+.PHONY: demo build test test-fast lint fix golden bench browser-deps clean
+
+# Python environment: one virtualenv, reinstalled when pyproject.toml changes.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+# Browser tests: Debian's chromium + CJK fonts (root on these machines), axe-core from npm.
+browser-deps: node_modules/.package-lock.json
+	@command -v chromium >/dev/null && fc-list :lang=zh | grep -q . && command -v pdftoppm >/dev/null || { \
+	  echo "installing chromium, fonts-noto-cjk, poppler-utils from Debian"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk poppler-utils; }
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+## Main job: build the demo group and serve it with the API at http://127.0.0.1:8000/
+demo: $(STAMP)
+	$(BIN)/sitegroup serve
+
+build: $(STAMP)
+	$(BIN)/sitegroup build
+
+## Install everything the tests need, then run all of them.
+test: $(STAMP) browser-deps
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest
+
+test-fast: $(STAMP)
+	$(BIN)/pytest -m "not browser and not slow"
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+fix: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+## Regenerate tests/golden/ from tests/golden_tenants/; review the diff like code.
+golden: $(STAMP)
+	$(BIN)/python tests/golden_regen.py
+
+bench: $(STAMP)
+	$(BIN)/python bench/build_bench.py
+
+clean:
+	rm -rf build bench/out .pytest_cache .ruff_cache
