@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -41,8 +40,8 @@ def out_option(f: F) -> F:
 
 
 def _load(tenants_dir: Path) -> tuple[Any, Any]:
-    from sitegroup.tenants.loader import load_group  # noqa: PLC0415
-    from sitegroup.theme import load_theme  # noqa: PLC0415
+    from sitegroup.tenants.loader import load_group
+    from sitegroup.theme import load_theme
 
     theme = load_theme()
     return load_group(tenants_dir, theme), theme
@@ -104,7 +103,9 @@ def tenants() -> None:
 )
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), required=True)
 @click.option(
-    "--url-template", default="https://{id}.credit.example.cn/", show_default=True,
+    "--url-template",
+    default="https://{id}.credit.example.cn/",
+    show_default=True,
     help="Site URL; {id} is replaced by the site id.",
 )
 @click.option("--no-content", is_flag=True, help="Only site.toml, no sample articles.")
@@ -113,11 +114,14 @@ def tenants_generate(
     divisions: Path, out_dir: Path, url_template: str, no_content: bool, overwrite: bool
 ) -> None:
     """Create a tenant folder for every province, city and county in a division list."""
-    from sitegroup.tenants.generate import generate_tenants  # noqa: PLC0415
+    from sitegroup.tenants.generate import generate_tenants
 
     try:
         written = generate_tenants(
-            divisions, out_dir, url_template=url_template, sample_content=not no_content,
+            divisions,
+            out_dir,
+            url_template=url_template,
+            sample_content=not no_content,
             overwrite=overwrite,
         )
     except (ValueError, FileExistsError) as exc:
@@ -126,7 +130,7 @@ def tenants_generate(
 
 
 def _progress_build(tenants_dir: Path, out_dir: Path, **kwargs: Any) -> Any:
-    from rich.progress import (  # noqa: PLC0415
+    from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
         Progress,
@@ -134,7 +138,7 @@ def _progress_build(tenants_dir: Path, out_dir: Path, **kwargs: Any) -> Any:
         TimeElapsedColumn,
     )
 
-    from sitegroup.build.runner import build_group  # noqa: PLC0415
+    from sitegroup.build.runner import build_group
 
     group, theme = _load(tenants_dir)
     interactive = sys.stderr.isatty()
@@ -171,26 +175,48 @@ def _progress_build(tenants_dir: Path, out_dir: Path, **kwargs: Any) -> Any:
 @click.option("--site", "only", multiple=True, help="Build only this site (repeatable).")
 @click.option("--shard", default=None, help="Build part i of N of the group, e.g. 2/4.")
 @click.option("--workers", type=int, default=None, help="Worker processes (default: one per core).")
-@click.option("--links", type=click.Choice(["path", "site"]), default="path", show_default=True,
-              help="path: sites under /<id>/ on one host; site: each site at its own URL.")
-@click.option("--assets-url", default="/_assets/", show_default=True,
-              help="Where the shared, fingerprinted theme assets are served from.")
+@click.option(
+    "--links",
+    type=click.Choice(["path", "site"]),
+    default="path",
+    show_default=True,
+    help="path: sites under /<id>/ on one host; site: each site at its own URL.",
+)
+@click.option(
+    "--assets-url",
+    default="/_assets/",
+    show_default=True,
+    help="Where the shared, fingerprinted theme assets are served from.",
+)
 @click.option("--force", is_flag=True, help="Rebuild even the sites that did not change.")
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
 def build(
-    tenants_dir: Path, out_dir: Path, only: tuple[str, ...], shard: str | None,
-    workers: int | None, links: str, assets_url: str, force: bool, strict: bool,
+    tenants_dir: Path,
+    out_dir: Path,
+    only: tuple[str, ...],
+    shard: str | None,
+    workers: int | None,
+    links: str,
+    assets_url: str,
+    force: bool,
+    strict: bool,
 ) -> None:
     """Render every site (or some) with Pelican and the one VI theme."""
-    from sitegroup.build.plan import parse_shard  # noqa: PLC0415
+    from sitegroup.build.plan import parse_shard
 
     try:
         shard_t = parse_shard(shard) if shard else None
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--shard") from exc
     result = _progress_build(
-        tenants_dir, out_dir, only=list(only) or None, shard=shard_t, workers=workers,
-        links=links, assets_url=assets_url, force=force,
+        tenants_dir,
+        out_dir,
+        only=list(only) or None,
+        shard=shard_t,
+        workers=workers,
+        links=links,
+        assets_url=assets_url,
+        force=force,
     )
     for warning in result.warnings:
         click.secho(f"警告: {warning}", fg="yellow", err=True)
@@ -204,13 +230,18 @@ def build(
 @out_option
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--build/--no-build", "do_build", default=True, show_default=True,
-              help="Build (incrementally) before serving.")
+@click.option(
+    "--build/--no-build",
+    "do_build",
+    default=True,
+    show_default=True,
+    help="Build (incrementally) before serving.",
+)
 def serve(tenants_dir: Path, out_dir: Path, host: str, port: int, do_build: bool) -> None:
     """Preview every built site under /<site-id>/, with the API on the same port."""
-    import uvicorn  # noqa: PLC0415
+    import uvicorn
 
-    from search_api.preview import create_preview_app  # noqa: PLC0415
+    from search_api.preview import create_preview_app
 
     group, _ = _load(tenants_dir)
     if do_build:
@@ -229,13 +260,17 @@ def serve(tenants_dir: Path, out_dir: Path, host: str, port: int, do_build: bool
 @click.option("--workers", default=1, show_default=True, type=int)
 def api(host: str, port: int, workers: int) -> None:
     """Run the API alone with uvicorn."""
-    import uvicorn  # noqa: PLC0415
+    import uvicorn
 
     uvicorn.run(
-        "search_api.app:create_app", factory=True, host=host, port=port, workers=workers,
+        "search_api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
         log_level="info",
     )
 
 
 if __name__ == "__main__":  # pragma: no cover
-    main(prog_name=os.path.basename(sys.argv[0]))
+    main(prog_name=Path(sys.argv[0]).name)

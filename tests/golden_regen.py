@@ -1,4 +1,4 @@
-"""Regenerate tests/golden/ from tests/golden_tenants/ (`make golden`); review the diff like code."""
+"""Regenerate tests/golden/ from tests/golden_tenants/ (`make golden`); review the diff."""
 
 from __future__ import annotations
 

@@ -45,7 +45,16 @@ def test_no_broken_internal_link(demo_build: Path) -> None:
 def test_every_base_column_on_every_site_in_order(demo_build: Path, theme) -> None:
     group = load_group(DEMO_TENANTS, theme)
     base_titles = [c.title for c in theme.base_columns]
-    assert base_titles == ["首页", "信用动态", "政策法规", "信用公示", "信用查询", "信用服务", "异议投诉", "网站群"]
+    assert base_titles == [
+        "首页",
+        "信用动态",
+        "政策法规",
+        "信用公示",
+        "信用查询",
+        "信用服务",
+        "异议投诉",
+        "网站群",
+    ]
     for site in group:
         home = BeautifulSoup((demo_build / site.id / "index.html").read_text(), "html.parser")
         nav = [a.text for a in home.select(".mainnav__list a")]
@@ -60,7 +69,9 @@ def test_every_article_column_has_content(demo_build: Path, theme) -> None:
     group = load_group(DEMO_TENANTS, theme)
     for site in group:
         for col in (c for top in site.columns for c in top.walk() if c.kind == "articles"):
-            page = BeautifulSoup((demo_build / site.id / col.path / "index.html").read_text(), "html.parser")
+            page = BeautifulSoup(
+                (demo_build / site.id / col.path / "index.html").read_text(), "html.parser"
+            )
             assert page.select(".list__item"), f"{site.id}/{col.path} is empty"
 
 

@@ -30,4 +30,6 @@ def test_tiny_group_matches_golden(tmp_path: Path) -> None:
                     n=1,
                 )
             )
-            raise AssertionError(f"{rel} differs from golden (run `make golden` if intended):\n{diff[:3000]}")
+            raise AssertionError(
+                f"{rel} differs from golden (run `make golden` if intended):\n{diff[:3000]}"
+            )

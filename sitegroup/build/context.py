@@ -52,7 +52,12 @@ def _subtree(group: Group, site: Site, links: LinkMode) -> dict[str, Any]:
 
 
 def site_context(
-    group: Group, site: Site, theme: Theme, *, links: LinkMode = "path", assets_url: str = "/_assets/"
+    group: Group,
+    site: Site,
+    theme: Theme,
+    *,
+    links: LinkMode = "path",
+    assets_url: str = "/_assets/",
 ) -> dict[str, Any]:
     """Everything the templates of ``site`` need about it and its place in the group."""
     home = site_home(site, links)

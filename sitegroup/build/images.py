@@ -121,7 +121,7 @@ def process_image(source: Path, rel: str, out_dir: Path, cache_dir: Path) -> Pro
 def process_images(
     content_dir: Path, out_dir: Path, cache_dir: Path, folder: str = "images"
 ) -> dict[str, ProcessedImage]:
-    """Process every image below ``content_dir/folder``; keys are paths relative to ``content_dir``."""
+    """Process every image below ``content_dir/folder``; keys are relative to ``content_dir``."""
     result = {}
     for file in sorted((content_dir / folder).rglob("*")):
         if file.is_file() and file.suffix.lower() in IMAGE_SUFFIXES:

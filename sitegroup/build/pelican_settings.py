@@ -1,4 +1,4 @@
-"""A site's context + the theme → Pelican's settings dict (the only place with its UPPERCASE keys)."""
+"""A site's context + the theme → Pelican's settings (the only place with its UPPERCASE keys)."""
 
 from __future__ import annotations
 

@@ -40,9 +40,7 @@ def check_content(site: Site, article_columns: set[str]) -> list[ConfigProblem]:
         if entry.name.startswith("."):
             continue
         if entry.is_file():
-            problems.append(
-                ConfigProblem(entry, "-", "内容文件应放在栏目目录中, 如 content/news/")
-            )
+            problems.append(ConfigProblem(entry, "-", "内容文件应放在栏目目录中, 如 content/news/"))
         elif entry.name != IMAGES_DIR and entry.name not in article_columns:
             allowed = "、".join(sorted(article_columns))
             problems.append(
@@ -109,8 +107,6 @@ def select_sites(group: Group, only: list[str] | None) -> list[Site]:
         return list(group)
     unknown = [sid for sid in only if sid not in group]
     if unknown:
-        raise ConfigError(
-            [ConfigProblem(Path("--site"), sid, "没有这个站点") for sid in unknown]
-        )
+        raise ConfigError([ConfigProblem(Path("--site"), sid, "没有这个站点") for sid in unknown])
     wanted = set(only)
     return [s for s in group if s.id in wanted]

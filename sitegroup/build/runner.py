@@ -102,14 +102,14 @@ class _Collector(logging.Handler):
 
 def _render(task: SiteTask, theme_path: Path, out_dir: Path) -> SiteResult:
     """Render one site into a staging folder and swap it in (runs in a worker)."""
-    from pelican import Pelican  # noqa: PLC0415 - heavy import, worker only
-    from pelican.generators import ArticlesGenerator  # noqa: PLC0415
-    from pelican.settings import read_settings  # noqa: PLC0415
+    from pelican import Pelican
+    from pelican.generators import ArticlesGenerator
+    from pelican.settings import read_settings
 
-    from sitegroup.build import pelican_plugin  # noqa: PLC0415
-    from sitegroup.build.images import process_images  # noqa: PLC0415
-    from sitegroup.build.pelican_settings import pelican_settings  # noqa: PLC0415
-    from sitegroup.build.templating import template_filters, template_globals  # noqa: PLC0415
+    from sitegroup.build import pelican_plugin
+    from sitegroup.build.images import process_images
+    from sitegroup.build.pelican_settings import pelican_settings
+    from sitegroup.build.templating import template_filters, template_globals
 
     collector = _Collector()
     pelican_logger = logging.getLogger("pelican")
@@ -203,8 +203,8 @@ def _swap(staging: Path, final: Path) -> None:
     trash = None
     if final.exists():
         trash = final.parent / STAGING_DIR / f"{final.name}-old-{uuid.uuid4().hex[:8]}"
-        os.replace(final, trash)
-    os.replace(staging, final)
+        final.replace(trash)
+    staging.replace(final)
     if trash is not None:
         shutil.rmtree(trash, ignore_errors=True)
 
@@ -220,7 +220,7 @@ def write_assets(theme: Theme, out_dir: Path) -> int:
         dest.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkstemp(dir=dest.parent)[1])
         shutil.copyfile(theme.static_path / logical, tmp)
-        os.replace(tmp, dest)
+        tmp.replace(dest)
         written += 1
     return written
 
@@ -273,7 +273,13 @@ def build_group(
 
     # First decide what to build: a config or content error stops here, before build/ changes.
     tasks, result.skipped = plan_tasks(
-        group, theme, out_dir, only=only, shard=shard, links=links, assets_url=assets_url,
+        group,
+        theme,
+        out_dir,
+        only=only,
+        shard=shard,
+        links=links,
+        assets_url=assets_url,
         force=force,
     )
     if on_start:

@@ -33,7 +33,9 @@ def date_iso(value: date | datetime | None) -> str:
     return value.strftime("%Y-%m-%d") if value else ""
 
 
-def make_responsive_images(images: Mapping[str, ProcessedImage], home: str) -> Callable[[str], Markup]:
+def make_responsive_images(
+    images: Mapping[str, ProcessedImage], home: str
+) -> Callable[[str], Markup]:
     """Return a filter adding ``srcset``, size and lazy loading to editor images."""
     by_url = {home + img.src.url: img for img in images.values()}
 
@@ -45,7 +47,8 @@ def make_responsive_images(images: Mapping[str, ProcessedImage], home: str) -> C
             srcset = ", ".join(f"{home}{v.url} {v.width}w" for v in img.srcset)
             attrs = (
                 f' srcset="{escape(srcset)}" sizes="(max-width: 800px) 100vw, 800px"'
-                f' width="{img.src.width}" height="{img.src.height}" loading="lazy" decoding="async"'
+                f' width="{img.src.width}" height="{img.src.height}"'
+                ' loading="lazy" decoding="async"'
             )
             return f'<img{m.group(1)}src="{m.group(2)}"{attrs}{m.group(3)}>'
 

@@ -83,9 +83,7 @@ def _feature_columns(
                 ConfigProblem(file, f"{key}.id", f"{fc.id!r} 是基础栏目,地方特色栏目不能替换或改名")
             )
         elif fc.title in base_titles:
-            problems.append(
-                ConfigProblem(file, f"{key}.title", f"{fc.title!r} 与基础栏目重名")
-            )
+            problems.append(ConfigProblem(file, f"{key}.title", f"{fc.title!r} 与基础栏目重名"))
         elif fc.id in seen:
             problems.append(ConfigProblem(file, f"{key}.id", f"栏目 id {fc.id!r} 重复"))
         else:
@@ -178,7 +176,9 @@ def load_group(tenants_dir: Path, theme: Theme, table: RegionTable | None = None
             continue
         if name in seen_names:
             problems.append(
-                ConfigProblem(file, "short_name", f"站点名称 {name} 与站点 {seen_names[name]!r} 重复")
+                ConfigProblem(
+                    file, "short_name", f"站点名称 {name} 与站点 {seen_names[name]!r} 重复"
+                )
             )
         seen_names[name] = site_id
 

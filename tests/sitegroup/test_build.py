@@ -144,7 +144,13 @@ def test_images_get_widths_thumbnail_srcset_and_no_exif(make_tenants, tmp_path, 
         "/hubei/images/city-480.jpg 480w, /hubei/images/city-960.jpg 960w, "
         "/hubei/images/city-1600.jpg 1600w, /hubei/images/city-1800.jpg 1800w"
     )
-    for name in ("city-480.jpg", "city-960.jpg", "city-1600.jpg", "city-1800.jpg", "city-thumb.jpg"):
+    for name in (
+        "city-480.jpg",
+        "city-960.jpg",
+        "city-1600.jpg",
+        "city-1800.jpg",
+        "city-thumb.jpg",
+    ):
         variant = Image.open(out / "hubei/images" / name)
         assert not variant.getexif(), name
         assert b"DemoCam" not in (out / "hubei/images" / name).read_bytes()

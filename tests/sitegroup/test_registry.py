@@ -31,16 +31,28 @@ def test_tree(make_group) -> None:
     assert group["zhejiang-yiwu"].level == "county"
     assert group["zhejiang-hangzhou"].level == "city"
     assert group["main"].level == "national"
-    assert [s.id for s in group.ancestors("zhejiang-jiande")] == ["zhejiang-hangzhou", "zhejiang", "main"]
+    assert [s.id for s in group.ancestors("zhejiang-jiande")] == [
+        "zhejiang-hangzhou",
+        "zhejiang",
+        "main",
+    ]
     assert [s.id for s in group.children("zhejiang")] == ["zhejiang-hangzhou", "zhejiang-yiwu"]
     assert [s.id for s in group.siblings("zhejiang-yiwu")] == ["zhejiang-hangzhou"]
     assert {s.id for s in group.descendants("zhejiang")} == {
-        "zhejiang-hangzhou", "zhejiang-jiande", "zhejiang-yiwu",
+        "zhejiang-hangzhou",
+        "zhejiang-jiande",
+        "zhejiang-yiwu",
     }
     # tree order: pre-order, children by region code
     assert [s.id for s in group] == [
-        "main", "beijing-chaoyang", "zhejiang", "zhejiang-hangzhou", "zhejiang-jiande",
-        "zhejiang-yiwu", "hubei", "hubei-xiantao",
+        "main",
+        "beijing-chaoyang",
+        "zhejiang",
+        "zhejiang-hangzhou",
+        "zhejiang-jiande",
+        "zhejiang-yiwu",
+        "hubei",
+        "hubei-xiantao",
     ]
     assert group["beijing-chaoyang"].name == "信用中国(北京朝阳)"
     assert group["zhejiang-yiwu"].name == "信用中国(浙江义乌)"

@@ -82,7 +82,7 @@ def test_missing_main_site_is_an_error(make_group) -> None:
 
 
 def test_folder_without_site_toml(make_group) -> None:
-    with pytest.raises(ConfigError, match="缺少 site.toml"):
+    with pytest.raises(ConfigError, match=r"缺少 site\.toml"):
         make_group({**MAIN, "hubei/content/news/a.md": "Title: x\n"})
 
 
@@ -99,10 +99,22 @@ def test_feature_columns_follow_base_columns(make_group, theme) -> None:
     base = [c.id for c in theme.base_columns]
     assert ids == [*base, "market"]
     assert base == [
-        "home", "news", "policies", "disclosure", "query", "services", "objections", "sitegroup",
+        "home",
+        "news",
+        "policies",
+        "disclosure",
+        "query",
+        "services",
+        "objections",
+        "sitegroup",
     ]
 
 
 def test_short_name_override(make_group) -> None:
-    group = make_group({**MAIN, "zhejiang-yiwu/site.toml": site_toml("330782", extra='short_name = "义乌小商品城"')})
+    group = make_group(
+        {
+            **MAIN,
+            "zhejiang-yiwu/site.toml": site_toml("330782", extra='short_name = "义乌小商品城"'),
+        }
+    )
     assert group["zhejiang-yiwu"].name == "信用中国(浙江义乌小商品城)"
