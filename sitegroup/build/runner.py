@@ -60,6 +60,7 @@ class BuildResult:
     built: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     failed: list[SiteResult] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
     pages: int = 0
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
@@ -301,8 +302,22 @@ def build_group(
         if on_site:
             on_site(res)
     shutil.rmtree(out_dir / STAGING_DIR, ignore_errors=True)
+
+    # Finally, on a whole-group build, drop the output of sites that left the group.
+    if not only and shard is None:
+        result.removed = prune_removed_sites(group, out_dir)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def prune_removed_sites(group: Group, out_dir: Path) -> list[str]:
+    """Delete ``build/<id>/`` of sites no longer in the group (only folders we built)."""
+    removed = []
+    for folder in sorted(out_dir.iterdir()):
+        if folder.is_dir() and folder.name not in group and (folder / STATE_FILE).is_file():
+            shutil.rmtree(folder)
+            removed.append(folder.name)
+    return removed
 
 
 def _run_tasks(tasks: list[SiteTask], theme_path: Path, out_dir: Path, workers: int) -> Any:

@@ -185,3 +185,15 @@ def test_only_and_shards(make_tenants, tmp_path, theme) -> None:
         built += build(tenants, out, theme, shard=(i, 3)).built
     assert sorted(built) == ["hubei", "main", "zhejiang"]
     assert sum(in_shard("hubei", (i, 3)) for i in (1, 2, 3)) == 1
+
+
+def test_removed_site_output_is_pruned_on_full_builds(make_tenants, tmp_path, theme) -> None:
+    tenants = make_tenants(tiny_files())
+    out = tmp_path / "out"
+    build(tenants, out, theme)
+    shutil.rmtree(tenants / "hubei")
+    assert build(tenants, out, theme, only=["main"]).removed == []  # partial build: keep
+    assert (out / "hubei").is_dir()
+    result = build(tenants, out, theme)
+    assert result.removed == ["hubei"]
+    assert not (out / "hubei").exists() and (out / "_assets").is_dir()
