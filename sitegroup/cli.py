@@ -52,7 +52,7 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except SitegroupError as exc:
-            click.secho(f"错误: {exc}", fg="red", err=True)
+            click.secho(f"错误：{exc}", fg="red", err=True)
             sys.exit(2)
 
 
@@ -162,7 +162,7 @@ def _progress_build(tenants_dir: Path, out_dir: Path, **kwargs: Any) -> Any:
             progress.update(task_id, advance=1, site=res.site_id)
         if res.error:
             where = f" ({res.file})" if res.file else ""
-            progress.console.print(f"[red]站点 {res.site_id}{where} 构建失败: {res.error}")
+            progress.console.print(f"[red]站点 {res.site_id}{where} 构建失败：{res.error}")
 
     with progress:
         result = build_group(group, theme, out_dir, on_start=on_start, on_site=on_site, **kwargs)
@@ -219,7 +219,7 @@ def build(
         force=force,
     )
     for warning in result.warnings:
-        click.secho(f"警告: {warning}", fg="yellow", err=True)
+        click.secho(f"警告：{warning}", fg="yellow", err=True)
     click.echo(result.summary())
     if result.failed or (strict and result.warnings):
         sys.exit(1)
@@ -250,7 +250,7 @@ def serve(tenants_dir: Path, out_dir: Path, host: str, port: int, do_build: bool
         if result.failed:
             sys.exit(1)
     app = create_preview_app(out_dir, group.root)
-    click.echo(f"预览: http://{host}:{port}/  (共 {len(group)} 个站点; API 文档 /api/docs)")
+    click.echo(f"预览: http://{host}:{port}/  (共 {len(group)} 个站点；API 文档 /api/docs)")
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 

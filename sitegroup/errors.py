@@ -28,7 +28,7 @@ class ConfigError(SitegroupError):
     def __init__(self, problems: list[ConfigProblem]) -> None:
         self.problems = sorted(problems, key=lambda p: (str(p.file), p.key, p.message))
         lines = "\n".join(f"  - {p}" for p in self.problems)
-        super().__init__(f"{len(self.problems)} 处配置错误:\n{lines}")
+        super().__init__(f"{len(self.problems)} 处配置错误：\n{lines}")
 
 
 class BuildError(SitegroupError):
@@ -37,5 +37,6 @@ class BuildError(SitegroupError):
     def __init__(self, site: str, file: str | None, message: str) -> None:
         self.site = site
         self.file = file
+        self.message = message
         where = f"{site}" + (f" ({file})" if file else "")
-        super().__init__(f"站点 {where} 构建失败: {message}")
+        super().__init__(f"站点 {where} 构建失败：{message}")

@@ -40,11 +40,11 @@ def check_content(site: Site, article_columns: set[str]) -> list[ConfigProblem]:
         if entry.name.startswith("."):
             continue
         if entry.is_file():
-            problems.append(ConfigProblem(entry, "-", "内容文件应放在栏目目录中, 如 content/news/"))
+            problems.append(ConfigProblem(entry, "-", "内容文件应放在栏目目录中，如 content/news/"))
         elif entry.name != IMAGES_DIR and entry.name not in article_columns:
             allowed = "、".join(sorted(article_columns))
             problems.append(
-                ConfigProblem(entry, "-", f"未知的栏目目录 {entry.name!r} (可用: {allowed})")
+                ConfigProblem(entry, "-", f"未知的栏目目录 {entry.name!r} (可用：{allowed})")
             )
     return problems
 
@@ -88,7 +88,7 @@ def parse_shard(text: str) -> tuple[int, int]:
     except ValueError:
         raise ValueError(f"分片应写作 i/N, 如 1/4, 实际为 {text!r}") from None
     if not 1 <= index <= total:
-        raise ValueError(f"分片序号应在 1..{total} 之间, 实际为 {index}")
+        raise ValueError(f"分片序号应在 1..{total} 之间，实际为 {index}")
     return index, total
 
 

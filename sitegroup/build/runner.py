@@ -68,9 +68,9 @@ class BuildResult:
     def summary(self) -> str:
         rate = self.pages / self.seconds if self.seconds else 0.0
         return (
-            f"构建完成: {len(self.built)} 个站点已构建, {len(self.skipped)} 个未变化跳过,"
-            f" {len(self.failed)} 个失败; {self.pages} 个页面, 用时 {self.seconds:.1f} 秒,"
-            f" {rate:.0f} 页/秒"
+            f"构建完成：{len(self.built)} 个站点已构建，{len(self.skipped)} 个未变化跳过，"
+            f"{len(self.failed)} 个失败；{self.pages} 个页面，用时 {self.seconds:.1f} 秒，"
+            f"{rate:.0f} 页/秒"
         )
 
 
@@ -188,7 +188,7 @@ def _render(task: SiteTask, theme_path: Path, out_dir: Path) -> SiteResult:
     except Exception as exc:  # report, never leave a half-built site behind
         shutil.rmtree(staging, ignore_errors=True)
         file = exc.file if isinstance(exc, BuildError) else None
-        message = str(exc) if not isinstance(exc, BuildError) else str(exc).split(": ", 1)[-1]
+        message = exc.message if isinstance(exc, BuildError) else str(exc)
         return SiteResult(task.site_id, 0, error=f"{type(exc).__name__}: {message}", file=file)
     finally:
         pelican_logger.removeHandler(collector)

@@ -55,11 +55,11 @@ def read_site_config(file: Path) -> tuple[SiteConfig | None, list[ConfigProblem]
     try:
         data = tomllib.loads(file.read_text(encoding="utf-8"))
     except OSError as exc:
-        return None, [ConfigProblem(file, "-", f"无法读取文件: {exc.strerror}")], {}
+        return None, [ConfigProblem(file, "-", f"无法读取文件：{exc.strerror}")], {}
     except UnicodeDecodeError:
         return None, [ConfigProblem(file, "-", "文件不是 UTF-8 编码")], {}
     except tomllib.TOMLDecodeError as exc:
-        return None, [ConfigProblem(file, "-", f"TOML 语法错误: {exc}")], {}
+        return None, [ConfigProblem(file, "-", f"TOML 语法错误：{exc}")], {}
     problems, clean = _vi_problems(file, data)
     try:
         config = SiteConfig.model_validate(clean)
@@ -80,7 +80,9 @@ def _feature_columns(
         key = f"feature_columns[{i}]"
         if fc.id in base:
             problems.append(
-                ConfigProblem(file, f"{key}.id", f"{fc.id!r} 是基础栏目,地方特色栏目不能替换或改名")
+                ConfigProblem(
+                    file, f"{key}.id", f"{fc.id!r} 是基础栏目，地方特色栏目不能替换或改名"
+                )
             )
         elif fc.title in base_titles:
             problems.append(ConfigProblem(file, f"{key}.title", f"{fc.title!r} 与基础栏目重名"))

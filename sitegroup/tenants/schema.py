@@ -86,12 +86,12 @@ class SiteConfig(_Strict):
     @classmethod
     def _region_code(cls, value: str) -> str:
         if not re.fullmatch(r"\d{6}", value):
-            raise ValueError(f"行政区划代码应为6位数字,实际为 {value!r}")
+            raise ValueError(f"行政区划代码应为6位数字，实际为 {value!r}")
         return value
 
     @field_validator("url")
     @classmethod
     def _url(cls, value: str) -> str:
         if not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:\d+)?(/[^\s]*)?", value):
-            raise ValueError(f"网址应为以 http:// 或 https:// 开头的绝对地址,实际为 {value!r}")
+            raise ValueError(f"网址应为以 http:// 或 https:// 开头的绝对地址，实际为 {value!r}")
         return value if value.endswith("/") else value + "/"

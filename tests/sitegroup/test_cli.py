@@ -13,10 +13,10 @@ def test_build_prints_summary_and_skips_on_rebuild(tmp_path) -> None:
     args = ["build", "--tenants", str(GOLDEN_TENANTS), "--out", str(out), "--workers", "1"]
     first = CliRunner().invoke(main, args)
     assert first.exit_code == 0, first.output
-    assert "构建完成: 4 个站点已构建, 0 个未变化跳过, 0 个失败" in first.output
+    assert "构建完成：4 个站点已构建，0 个未变化跳过，0 个失败" in first.output
     assert "页/秒" in first.output
     second = CliRunner().invoke(main, args)
-    assert "构建完成: 0 个站点已构建, 4 个未变化跳过" in second.output
+    assert "构建完成：0 个站点已构建，4 个未变化跳过" in second.output
 
 
 def test_build_one_site_and_bad_shard(tmp_path) -> None:

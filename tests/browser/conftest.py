@@ -1,0 +1,142 @@
+"""Browser tests: build the demo group once, serve it on loopback, drive Debian's chromium.
+
+Nothing here downloads anything: Playwright launches /usr/bin/chromium (``make browser-deps``)
+and axe-core comes from ``node_modules`` (``npm ci``). A missing browser fails loudly rather
+than skipping, because CI installs it and a silent skip would hide a broken setup.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path(os.environ.get("SITEGROUP_CHROMIUM", "/usr/bin/chromium"))
+AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
+ROOT_SITE = "main"
+
+# Headless, offline: no first-run, no background fetches, no component updates.
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def build_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo tenants built once for the whole browser session.
+
+    ``SITEGROUP_BROWSER_BUILD=<dir>`` tests an existing build instead (e.g. one made with
+    another theme, to compare before and after a change).
+    """
+    prebuilt = os.environ.get("SITEGROUP_BROWSER_BUILD")
+    if prebuilt:
+        return Path(prebuilt)
+
+    from sitegroup.build.runner import build_group
+    from sitegroup.tenants.loader import load_group
+    from sitegroup.theme import load_theme
+
+    theme = load_theme()
+    group = load_group(ROOT / "tenants", theme)
+    out = tmp_path_factory.mktemp("browser-build")
+    result = build_group(group, theme, out)
+    assert not result.failed, f"demo build failed: {[(r.site_id, r.error) for r in result.failed]}"
+    return out
+
+
+@pytest.fixture(scope="session")
+def base_url(build_dir: Path) -> Iterator[str]:
+    """The preview app (every site under /<site-id>/ plus the API) on a free loopback port."""
+    import uvicorn
+
+    from search_api.preview import create_preview_app
+
+    app = create_preview_app(build_dir, ROOT_SITE)
+    port = _free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="preview-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the preview server did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"{CHROMIUM} not found: run `make browser-deps` to install Debian's chromium "
+            "and the CJK fonts (browser tests never download a browser).",
+            pytrace=False,
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session")
+def axe_js() -> Path:
+    if not AXE_JS.is_file():
+        pytest.fail(f"{AXE_JS} not found: run `npm ci` (or `make browser-deps`).", pytrace=False)
+    return AXE_JS
+
+
+@pytest.fixture(scope="session")
+def screenshots() -> Path:
+    SCREENSHOTS.mkdir(exist_ok=True)
+    return SCREENSHOTS
+
+
+@pytest.fixture
+def open_page(browser, base_url):
+    """``open_page(width, height)`` → a fresh page in its own context, closed after the test."""
+    contexts = []
+
+    def _open(width: int = 1280, height: int = 900):
+        ctx = browser.new_context(
+            viewport={"width": width, "height": height},
+            locale="zh-CN",
+            base_url=base_url,
+        )
+        # Loopback only: anything else is a bug in the pages (an external asset or font).
+        ctx.route(
+            "**/*",
+            lambda route: (
+                route.continue_() if route.request.url.startswith(base_url) else route.abort()
+            ),
+        )
+        contexts.append(ctx)
+        return ctx.new_page()
+
+    yield _open
+    for ctx in contexts:
+        ctx.close()
