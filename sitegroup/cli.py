@@ -129,7 +129,7 @@ def tenants_generate(
     click.echo(f"已生成 {len(written)} 个站点目录于 {out_dir}")
 
 
-def _progress_build(tenants_dir: Path, out_dir: Path, **kwargs: Any) -> Any:
+def _progress_build(group: Any, theme: Any, out_dir: Path, **kwargs: Any) -> Any:
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -140,7 +140,6 @@ def _progress_build(tenants_dir: Path, out_dir: Path, **kwargs: Any) -> Any:
 
     from sitegroup.build.runner import build_group
 
-    group, theme = _load(tenants_dir)
     interactive = sys.stderr.isatty()
     progress = Progress(
         TextColumn("构建站点"),
@@ -208,8 +207,10 @@ def build(
         shard_t = parse_shard(shard) if shard else None
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--shard") from exc
+    group, theme = _load(tenants_dir)
     result = _progress_build(
-        tenants_dir,
+        group,
+        theme,
         out_dir,
         only=list(only) or None,
         shard=shard_t,
@@ -243,9 +244,9 @@ def serve(tenants_dir: Path, out_dir: Path, host: str, port: int, do_build: bool
 
     from search_api.preview import create_preview_app
 
-    group, _ = _load(tenants_dir)
+    group, theme = _load(tenants_dir)
     if do_build:
-        result = _progress_build(tenants_dir, out_dir)
+        result = _progress_build(group, theme, out_dir)
         click.echo(result.summary())
         if result.failed:
             sys.exit(1)

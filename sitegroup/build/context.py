@@ -8,6 +8,7 @@ pages show changes, including its neighbours in the group navigation.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, Literal
 
 from sitegroup.labels import LEVEL_LABELS
@@ -28,7 +29,14 @@ def _link(site: Site, links: LinkMode) -> dict[str, str]:
     return {"id": site.id, "name": site.name, "label": site.label, "href": site_home(site, links)}
 
 
-def _column(column: Column, home: str) -> dict[str, Any]:
+def walk_columns(columns: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """Every column of a context's column tree, depth first (a parent before its children)."""
+    for col in columns:
+        yield col
+        yield from walk_columns(col["children"])
+
+
+def _column(column: Column, home: str, parents: tuple[str, ...] = ()) -> dict[str, Any]:
     return {
         "id": column.id,
         "title": column.title,
@@ -40,7 +48,9 @@ def _column(column: Column, home: str) -> dict[str, Any]:
         "description": column.description,
         "feature": column.feature,
         "params": dict(column.params),
-        "children": [_column(child, home) for child in column.children],
+        #: Ids of the enclosing columns, outermost first (for breadcrumbs and sidebars).
+        "parents": list(parents),
+        "children": [_column(child, home, (*parents, column.id)) for child in column.children],
     }
 
 

@@ -16,6 +16,8 @@ from xml.sax.saxutils import escape
 from pelican import signals
 from pelican.generators import Generator
 
+from sitegroup.build.context import walk_columns
+
 PAGE_FILE = "index.html"
 
 
@@ -65,13 +67,8 @@ class SiteGenerator(Generator):
             by_column[getattr(article, "column", "")].append(article)
         page_size = int(self.settings["SITEGROUP_VI"].get("page_size", 10))
         latest = {cid: items[:8] for cid, items in by_column.items()}
-
-        def walk(columns: list[dict[str, Any]]) -> None:
-            for col in columns:
-                self._render_column(writer, col, by_column, latest, page_size)
-                walk(col["children"])
-
-        walk(self.settings["SITEGROUP_COLUMN_TREE"])
+        for col in walk_columns(self.settings["SITEGROUP_COLUMN_TREE"]):
+            self._render_column(writer, col, by_column, latest, page_size)
         self._write(writer, "404.html", "404", column=None)
         for article in articles:
             self.written.append((article.url, article.date))

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from sitegroup.build.context import walk_columns
+
 #: Pelican metadata from the content path: ``<column>/<slug>.md``.
 PATH_METADATA = r"(?P<column>[a-z0-9-]+)/(?P<slug>[^/]+)\.(?:md|markdown)$"
 
@@ -19,14 +21,11 @@ def pelican_settings(
 ) -> dict[str, Any]:
     """Build the settings override for one site; pass it to ``pelican.settings.read_settings``."""
     site = ctx["site"]
-
-    def article_columns(columns: list[dict[str, Any]]) -> dict[str, dict[str, str]]:
-        out: dict[str, dict[str, str]] = {}
-        for col in columns:
-            if col["kind"] == "articles":
-                out[col["id"]] = {"path": col["path"], "article_template": col["article_template"]}
-            out.update(article_columns(col["children"]))
-        return out
+    article_columns = {
+        col["id"]: {"path": col["path"], "article_template": col["article_template"]}
+        for col in walk_columns(ctx["columns"])
+        if col["kind"] == "articles"
+    }
 
     return {
         "PATH": str(content_path),
@@ -86,7 +85,7 @@ def pelican_settings(
             "output_format": "html5",
         },
         "SITEGROUP_SITE": site["id"],
-        "SITEGROUP_COLUMNS": article_columns(ctx["columns"]),
+        "SITEGROUP_COLUMNS": article_columns,
         "SITEGROUP_COLUMN_TREE": ctx["columns"],
         "SITEGROUP_VI": ctx["vi"],
         "SITEGROUP_CANONICAL_BASE": site["url"],

@@ -115,7 +115,7 @@ def _render(task: SiteTask, theme_path: Path, out_dir: Path) -> SiteResult:
     collector = _Collector()
     pelican_logger = logging.getLogger("pelican")
     pelican_logger.addHandler(collector)
-    pelican_logger.propagate = False
+    propagate, pelican_logger.propagate = pelican_logger.propagate, False
     staging = out_dir / STAGING_DIR / f"{task.site_id}-{uuid.uuid4().hex[:8]}"
     staging.mkdir(parents=True)
     try:
@@ -192,6 +192,7 @@ def _render(task: SiteTask, theme_path: Path, out_dir: Path) -> SiteResult:
         return SiteResult(task.site_id, 0, error=f"{type(exc).__name__}: {message}", file=file)
     finally:
         pelican_logger.removeHandler(collector)
+        pelican_logger.propagate = propagate
 
 
 def _record_file(record: logging.LogRecord) -> str | None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from markupsafe import Markup
 
+from sitegroup.build.context import walk_columns
 from sitegroup.build.images import ProcessedImage
 
 _TAGS = re.compile(r"<[^>]+>")
@@ -57,14 +58,6 @@ def make_responsive_images(
     return responsive_images
 
 
-def _flatten(columns: list[dict[str, Any]], parents: tuple[str, ...] = ()) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for col in columns:
-        out[col["id"]] = {**col, "parents": list(parents)}
-        out.update(_flatten(col["children"], (*parents, col["id"])))
-    return out
-
-
 def template_globals(ctx: Mapping[str, Any]) -> dict[str, Any]:
     """Globals every template sees: the site, its columns, the group nav, VI, link helpers."""
     site = ctx["site"]
@@ -83,7 +76,7 @@ def template_globals(ctx: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "site": site,
         "columns": ctx["columns"],
-        "columns_by_id": _flatten(ctx["columns"]),
+        "columns_by_id": {col["id"]: col for col in walk_columns(ctx["columns"])},
         "nav": ctx["nav"],
         "tree": ctx["tree"],
         "vi": ctx["vi"],

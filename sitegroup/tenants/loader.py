@@ -69,10 +69,8 @@ def read_site_config(file: Path) -> tuple[SiteConfig | None, list[ConfigProblem]
 
 
 def _feature_columns(
-    file: Path, config: SiteConfig, theme: Theme
+    file: Path, config: SiteConfig, base: dict[str, Column], base_titles: set[str]
 ) -> tuple[list[Column], list[ConfigProblem]]:
-    base = {c.id: c for c in theme.all_base_columns()}
-    base_titles = {c.title: c for c in base.values()}
     problems = []
     columns = []
     seen: set[str] = set()
@@ -108,6 +106,8 @@ def load_group(tenants_dir: Path, theme: Theme, table: RegionTable | None = None
     if not tenants_dir.is_dir():
         raise ConfigError([ConfigProblem(tenants_dir, "-", "站点目录不存在")])
 
+    base = {c.id: c for c in theme.all_base_columns()}
+    base_titles = {c.title for c in base.values()}
     lowered: dict[str, Path] = {}
     raw_regions: dict[str, tuple[str, Path]] = {}
     for folder in sorted(p for p in tenants_dir.iterdir() if p.is_dir()):
@@ -141,7 +141,7 @@ def load_group(tenants_dir: Path, theme: Theme, table: RegionTable | None = None
         if config.short_name and config.region_code == NATIONAL_CODE:
             problems.append(ConfigProblem(file, "short_name", "主站名称固定为“信用中国”"))
             continue
-        features, found = _feature_columns(file, config, theme)
+        features, found = _feature_columns(file, config, base, base_titles)
         problems.extend(found)
         configs[site_id] = (file, config, features)
 
