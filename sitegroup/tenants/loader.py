@@ -32,15 +32,26 @@ def _pydantic_problems(file: Path, exc: ValidationError) -> list[ConfigProblem]:
     return problems
 
 
-def _vi_problems(file: Path, data: dict[str, Any]) -> tuple[list[ConfigProblem], dict[str, Any]]:
-    """Report attempts to restyle a site and drop those keys so the rest still validates."""
+def _vi_problems(
+    file: Path, data: dict[str, Any], prefix: str = ""
+) -> tuple[list[ConfigProblem], dict[str, Any]]:
+    """Report attempts to restyle a site and drop those keys so the rest still validates.
+
+    Tables are searched too: a ``logo = …`` appended after ``[filing]`` lands in that
+    table, and the editor should still hear that the VI is group-wide.
+    """
     problems = []
     clean = {}
     for key, value in data.items():
         if key in VI_KEYS or key.startswith(("color_", "font_")):
             problems.append(
-                ConfigProblem(file, key, "站点不能覆盖统一视觉识别(VI)、站点名称或基础栏目")
+                ConfigProblem(
+                    file, prefix + key, "站点不能覆盖统一视觉识别(VI)、站点名称或基础栏目"
+                )
             )
+        elif isinstance(value, dict):
+            found, clean[key] = _vi_problems(file, value, f"{prefix}{key}.")
+            problems.extend(found)
         else:
             clean[key] = value
     return problems, clean

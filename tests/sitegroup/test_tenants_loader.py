@@ -118,3 +118,14 @@ def test_short_name_override(make_group) -> None:
         }
     )
     assert group["zhejiang-yiwu"].name == "信用中国(浙江义乌小商品城)"
+
+
+def test_vi_key_inside_a_table_is_called_a_vi_override(make_group) -> None:
+    # appended after [filing], TOML puts `logo` into that table
+    with pytest.raises(ConfigError) as info:
+        make_group({**MAIN, "hubei/site.toml": site_toml("420000") + 'logo = "x.png"\n'})
+    (problem,) = info.value.problems
+    assert (problem.key, problem.message) == (
+        "filing.logo",
+        "站点不能覆盖统一视觉识别(VI)、站点名称或基础栏目",
+    )
