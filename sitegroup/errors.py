@@ -40,3 +40,7 @@ class BuildError(SitegroupError):
         self.message = message
         where = f"{site}" + (f" ({file})" if file else "")
         super().__init__(f"站点 {where} 构建失败：{message}")
+
+
+class StoreError(SitegroupError):
+    """The store cannot be used as configured (unreachable, schema too old …)."""

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import os
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from sitegroup.build.runner import build_group
+from sitegroup.store import Store, open_store
 from sitegroup.tenants.loader import load_group
 from sitegroup.tenants.registry import Group
 from sitegroup.theme import Theme, load_theme
@@ -64,3 +68,40 @@ def demo_build(tmp_path_factory: pytest.TempPathFactory, theme: Theme) -> Path:
     result = build_group(load_group(DEMO_TENANTS, theme), theme, out)
     assert not result.failed, result.failed
     return out
+
+
+# -- the store on both backends ------------------------------------------------------
+
+PG_ADMIN_URL = os.environ.get("SITEGROUP_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+@contextlib.contextmanager
+def postgres_database() -> Iterator[str]:
+    """A fresh PostgreSQL database on the local server, dropped afterwards."""
+    import psycopg
+
+    name = f"sitegroup_test_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The same store tests run on a SQLite file and on the real PostgreSQL server."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store.sqlite3'}"
+        return
+    with postgres_database() as url:
+        yield url
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[Store]:
+    """An upgraded store on each backend."""
+    with open_store(store_url, upgrade=True) as s:
+        yield s

@@ -1,0 +1,36 @@
+"""Group-wide settings: which store, which index, where things live (env ``SITEGROUP_*``).
+
+Embedded defaults need nothing configured: state in a SQLite file under ``var/``.
+Production names PostgreSQL with ``SITEGROUP_DATABASE_URL=postgresql://…``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///var/sitegroup.sqlite3"
+
+
+class Settings(BaseSettings):
+    """Settings shared by the CLI, the push job, the build and the API."""
+
+    model_config = SettingsConfigDict(env_prefix="SITEGROUP_", extra="ignore")
+
+    #: ``sqlite:///path`` (default, created and upgraded on first use) or ``postgresql://…``
+    #: (upgraded by ``sitegroup db upgrade``).
+    database_url: str = DEFAULT_DATABASE_URL
+    #: How many of the newest headlines every site shows (头版 block and 信用动态).
+    headline_window: int = 30
+    #: 公示 list depth: pages of the newest records per kind and site; older ones via 信用查询.
+    records_page_size: int = 20
+    records_max_pages: int = 10
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file behind a ``sqlite:///`` URL (None for other URLs or in-memory)."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or url == prefix or ":memory:" in url:
+        return None
+    return Path(url[len(prefix) :])

@@ -1,0 +1,56 @@
+"""Where a record appears: the one function for push, build and search alike.
+
+A record appears on the site of its region and on every ancestor site up to 信用中国;
+a region without a site of its own is covered by its nearest ancestor that has one.
+Because a site's parent in the group is its nearest ancestor region with a site, that
+is the same as: site S shows record R when S's region is R's region or an ancestor of it
+(by GB/T 2260 code prefix). So the sites of a region and the regions of a site are
+computed from codes alone and never disagree.
+"""
+
+from __future__ import annotations
+
+from sitegroup.regions import NATIONAL_CODE, level_of
+from sitegroup.tenants.registry import Group, Site
+
+
+def region_path(region_code: str) -> list[str]:
+    """``region_code`` and the codes above it up to the nation, nearest first.
+
+    330782 → [330782, 330700, 330000, 100000]. Codes are derived by prefix, whether or
+    not the intermediate regions exist (there is no site for a missing one anyway).
+    """
+    level = level_of(region_code)
+    path = [region_code]
+    if level == "county":
+        path.append(region_code[:4] + "00")
+    if level in ("county", "city"):
+        path.append(region_code[:2] + "0000")
+    if level != "national":
+        path.append(NATIONAL_CODE)
+    return path
+
+
+def sites_for_region(group: Group, region_code: str) -> list[Site]:
+    """Every site that shows a record of ``region_code``, nearest first, ending with 信用中国."""
+    return [s for code in region_path(region_code) if (s := group.site_for_region(code))]
+
+
+def covers(site_region: str, record_region: str) -> bool:
+    """True when the site of ``site_region`` shows records of ``record_region``."""
+    return site_region in region_path(record_region)
+
+
+def region_filter(site_region: str) -> tuple[str, str] | None:
+    """How a store selects a site's records: (column, value), or None for everything.
+
+    ``province``/``city`` are the 2- and 4-digit prefixes stored with every record.
+    """
+    level = level_of(site_region)
+    if level == "national":
+        return None
+    if level == "province":
+        return ("province", site_region[:2])
+    if level == "city":
+        return ("city", site_region[:4])
+    return ("region_code", site_region)

@@ -1,0 +1,114 @@
+"""The store's schema, once, in SQLAlchemy Core (the Alembic migrations must match it)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+#: JSON documents: JSONB on PostgreSQL, JSON text on SQLite.
+Json = sa.JSON().with_variant(JSONB(), "postgresql")
+Stamp = sa.DateTime(timezone=True)
+
+#: One row per push run (headlines, records, expire): what it read and what it changed.
+pushes = sa.Table(
+    "pushes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("source", sa.String(500), nullable=False),
+    sa.Column("source_sha256", sa.String(64), nullable=False),
+    sa.Column("started_at", Stamp, nullable=False),
+    sa.Column("finished_at", Stamp, nullable=False),
+    sa.Column("counts", Json, nullable=False),
+    #: {site_id: [scope, ...]} — the sites and page groups this push changed.
+    sa.Column("affected", Json, nullable=False),
+)
+
+#: The current version of every headline (retracted ones stay, flagged).
+headlines = sa.Table(
+    "headlines",
+    metadata,
+    sa.Column("id", sa.String(80), primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("content_hash", sa.String(64), nullable=False),
+    sa.Column("retracted", sa.Boolean, nullable=False),
+    sa.Column("date", sa.Date, nullable=False),
+    sa.Column("data", Json, nullable=False),
+    sa.Column("push_id", sa.Integer, nullable=False),
+    sa.Column("updated_at", Stamp, nullable=False),
+    sa.Index(None, "retracted", "date"),
+)
+
+headline_versions = sa.Table(
+    "headline_versions",
+    metadata,
+    sa.Column("headline_id", sa.String(80), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("content_hash", sa.String(64), nullable=False),
+    sa.Column("retracted", sa.Boolean, nullable=False),
+    sa.Column("data", Json, nullable=False),
+    sa.Column("push_id", sa.Integer, nullable=False),
+    sa.Column("recorded_at", Stamp, nullable=False),
+)
+
+#: The current version of every disclosure record. ``status``: active | withdrawn | expired.
+#: ``province``/``city`` are the code prefixes (2 and 4 digits) so a site's records are an
+#: indexed equality, not a LIKE.
+records = sa.Table(
+    "records",
+    metadata,
+    sa.Column("key", sa.String(80), primary_key=True),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(12), nullable=False),
+    sa.Column("region_code", sa.String(6), nullable=False),
+    sa.Column("province", sa.String(2), nullable=False),
+    sa.Column("city", sa.String(4), nullable=False),
+    sa.Column("subject_name", sa.String(200), nullable=False),
+    sa.Column("subject_code", sa.String(40), nullable=False),
+    sa.Column("document_no", sa.String(200), nullable=False),
+    sa.Column("decided_on", sa.Date, nullable=False),
+    sa.Column("expires_on", sa.Date, nullable=True),
+    sa.Column("content_hash", sa.String(64), nullable=False),
+    sa.Column("data", Json, nullable=False),
+    sa.Column("push_id", sa.Integer, nullable=False),
+    sa.Column("updated_at", Stamp, nullable=False),
+    sa.Index(None, "kind", "status", "decided_on"),
+    sa.Index(None, "kind", "status", "province", "decided_on"),
+    sa.Index(None, "kind", "status", "city", "decided_on"),
+    sa.Index(None, "kind", "status", "region_code", "decided_on"),
+    sa.Index(None, "status", "expires_on"),
+    sa.Index(None, "subject_code"),
+    sa.Index(None, "document_no"),
+)
+
+record_versions = sa.Table(
+    "record_versions",
+    metadata,
+    sa.Column("key", sa.String(80), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("status", sa.String(12), nullable=False),
+    sa.Column("content_hash", sa.String(64), nullable=False),
+    sa.Column("data", Json, nullable=False),
+    sa.Column("push_id", sa.Integer, nullable=False),
+    sa.Column("recorded_at", Stamp, nullable=False),
+)
+
+#: Data revisions the build compares with what it rendered: scope ``headlines`` (region "")
+#: or a record kind per region code. A push sets the revision of every region on the path
+#: from a changed record's region up to the nation to its push id.
+revisions = sa.Table(
+    "revisions",
+    metadata,
+    sa.Column("scope", sa.String(20), primary_key=True),
+    sa.Column("region_code", sa.String(6), primary_key=True),
+    sa.Column("revision", sa.Integer, nullable=False),
+)
