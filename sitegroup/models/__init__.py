@@ -1,0 +1,1 @@
+"""Pure domain models: codes, disclosure records, headlines and their rules."""
