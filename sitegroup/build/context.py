@@ -98,6 +98,8 @@ def site_context(
         },
         # The 网站群 page: this site's own subtree (the main site's is the whole group).
         "tree": _subtree(group, site, links),
+        # Canonical URL of 信用中国 (feeds link pushed headlines there, whatever the link mode).
+        "main_url": group[group.root].url,
         "assets_url": assets_url,
         "assets": theme.assets,
         "vi": theme.vi,

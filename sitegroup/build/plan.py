@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import sitegroup
+from sitegroup.build.pages import HEADLINES_SCOPE, RECORD_SCOPES
 from sitegroup.errors import ConfigError, ConfigProblem
 from sitegroup.tenants.registry import Group, Site
 from sitegroup.theme import Theme
@@ -17,7 +18,7 @@ CONTENT_DIR = "content"
 IMAGES_DIR = "images"
 STATE_FILE = ".sitegroup-build.json"
 # Bump when the output layout changes so every site rebuilds once.
-BUILD_FORMAT = 1
+BUILD_FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,11 @@ class SiteTask:
     content_path: Path
     context: dict[str, Any]
     fingerprint: str
+    #: Store data revisions the pages will show: scope → push id (0: never pushed).
+    revisions: dict[str, int]
+    #: Scopes to render; every scope on a full build (Pelican), fewer on a partial one.
+    scopes: tuple[str, ...]
+    full: bool = True
 
 
 def check_content(site: Site, article_columns: set[str]) -> list[ConfigProblem]:
@@ -74,11 +80,27 @@ def fingerprint(context: dict[str, Any], theme: Theme, content: str) -> str:
     return h.hexdigest()
 
 
-def built_fingerprint(out_dir: Path, site_id: str) -> str | None:
+def built_state(out_dir: Path, site_id: str) -> dict[str, Any] | None:
+    """What the last build of a site recorded (fingerprint, revisions, pages, articles)."""
     try:
-        return json.loads((out_dir / site_id / STATE_FILE).read_text())["fingerprint"]
-    except (OSError, ValueError, KeyError):
+        state = json.loads((out_dir / site_id / STATE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
         return None
+    return state if isinstance(state, dict) and "fingerprint" in state else None
+
+
+def site_revisions(revisions: dict[tuple[str, str], int], region_code: str) -> dict[str, int]:
+    """The data revisions a site's pages depend on, from the store's revision table."""
+    revs = {HEADLINES_SCOPE: revisions.get((HEADLINES_SCOPE, ""), 0)}
+    for kind in RECORD_SCOPES:
+        revs[kind] = revisions.get((kind, region_code), 0)
+    return revs
+
+
+def stale_scopes(state: dict[str, Any], revisions: dict[str, int]) -> tuple[str, ...]:
+    """The data scopes whose revision moved since the site was rendered."""
+    done = state.get("revisions", {})
+    return tuple(s for s, rev in revisions.items() if done.get(s) != rev)
 
 
 def parse_shard(text: str) -> tuple[int, int]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import multiprocessing
 import os
@@ -20,19 +19,34 @@ from jinja2 import BytecodeCache
 from jinja2.bccache import Bucket
 
 from sitegroup.build.context import LinkMode, site_context
+from sitegroup.build.pages import (
+    ALL_SCOPES,
+    ListItem,
+    PageRenderer,
+    SiteData,
+    article_item,
+    load_site_data,
+    robots,
+    sitemap,
+    state_json,
+    write_files,
+)
 from sitegroup.build.plan import (
     CONTENT_DIR,
     IMAGES_DIR,
     STATE_FILE,
     SiteTask,
     article_column_ids,
-    built_fingerprint,
+    built_state,
     check_content,
     content_digest,
     fingerprint,
     in_shard,
     select_sites,
+    site_revisions,
+    stale_scopes,
 )
+from sitegroup.build.verify import file_digest
 from sitegroup.errors import BuildError, ConfigError
 from sitegroup.tenants.registry import Group
 from sitegroup.theme import Theme
@@ -45,12 +59,43 @@ STAGING_DIR = ".staging"
 
 
 @dataclass(frozen=True)
+class DataSource:
+    """Where workers read headlines and records (picklable: workers open their own store)."""
+
+    database_url: str
+    headline_window: int = 30
+    records_page_size: int = 20
+    records_max_pages: int = 10
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> DataSource:
+        return cls(
+            database_url=settings.database_url,
+            headline_window=settings.headline_window,
+            records_page_size=settings.records_page_size,
+            records_max_pages=settings.records_max_pages,
+        )
+
+    def load(self, region_code: str, scopes: tuple[str, ...]) -> SiteData:
+        from sitegroup.store import store_for_process
+
+        return load_site_data(
+            store_for_process(self.database_url),
+            region_code,
+            scopes,
+            headline_window=self.headline_window,
+            records_limit=self.records_page_size * self.records_max_pages,
+        )
+
+
+@dataclass(frozen=True)
 class SiteResult:
     site_id: str
     pages: int
     warnings: tuple[str, ...] = ()
     error: str | None = None
     file: str | None = None
+    full: bool = True
 
 
 @dataclass
@@ -58,6 +103,8 @@ class BuildResult:
     """What a build did, for the summary line and for scripts."""
 
     built: list[str] = field(default_factory=list)
+    #: Sites whose push-driven pages alone were re-rendered (no Pelican run).
+    updated: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     failed: list[SiteResult] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
@@ -67,8 +114,10 @@ class BuildResult:
 
     def summary(self) -> str:
         rate = self.pages / self.seconds if self.seconds else 0.0
+        updated = f"{len(self.updated)} 个站点按推送更新，" if self.updated else ""
         return (
-            f"构建完成：{len(self.built)} 个站点已构建，{len(self.skipped)} 个未变化跳过，"
+            f"构建完成：{len(self.built)} 个站点已构建，{updated}"
+            f"{len(self.skipped)} 个未变化跳过，"
             f"{len(self.failed)} 个失败；{self.pages} 个页面，用时 {self.seconds:.1f} 秒，"
             f"{rate:.0f} 页/秒"
         )
@@ -101,7 +150,94 @@ class _Collector(logging.Handler):
         self.records.append(record)
 
 
-def _render(task: SiteTask, theme_path: Path, out_dir: Path) -> SiteResult:
+def _run_task(
+    task: SiteTask, theme_path: Path, out_dir: Path, data: DataSource | None
+) -> SiteResult:
+    if task.full:
+        return _render(task, theme_path, out_dir, data)
+    return _update(task, theme_path, out_dir, data)
+
+
+def _site_data(data: DataSource | None, task: SiteTask, scopes: tuple[str, ...]) -> SiteData:
+    if data is None:
+        return SiteData(headlines=[])
+    return data.load(task.context["site"]["region_code"], scopes)
+
+
+def _renderer(
+    task: SiteTask, theme_path: Path, data: DataSource | None, filters: Any = None
+) -> PageRenderer:
+    return PageRenderer(
+        task.context,
+        theme_path,
+        filters=filters,
+        bytecode_cache=_BYTECODE_CACHE,
+        records_page_size=data.records_page_size if data else 20,
+    )
+
+
+def _finish_state(
+    root: Path,
+    task: SiteTask,
+    pages: dict[str, list[str]],
+    articles: list[ListItem],
+) -> None:
+    """Write sitemap, robots and the state file (last: it marks the site as done)."""
+    site = task.context["site"]
+    every = [p for files in pages.values() for p in files]
+    write_files(
+        root,
+        {
+            "sitemap.xml": sitemap(site["url"], every, articles, site["home"]),
+            "robots.txt": robots(site["url"]),
+        },
+    )
+    hashes = {
+        p.relative_to(root).as_posix(): file_digest(p.read_bytes())
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and not p.name.startswith(".")
+    }
+    state = {
+        "site": task.site_id,
+        "fingerprint": task.fingerprint,
+        "revisions": task.revisions,
+        "pages": {scope: sorted(files) for scope, files in sorted(pages.items())},
+        "articles": [a.to_json() for a in articles],
+        # What the build wrote, so `sitegroup verify` can tell a page altered by hand.
+        "hashes": hashes,
+    }
+    write_files(root, {STATE_FILE: state_json(state).encode("utf-8")})
+
+
+def _update(task: SiteTask, theme_path: Path, out_dir: Path, data: DataSource | None) -> SiteResult:
+    """Re-render only the push-driven scopes of an already built site (runs in a worker)."""
+    root = out_dir / task.site_id
+    try:
+        state = built_state(out_dir, task.site_id)
+        if state is None:
+            raise BuildError(task.site_id, None, "站点尚未完整构建，不能按推送增量更新")
+        articles = [ListItem.from_json(a) for a in state.get("articles", [])]
+        site_data = _site_data(data, task, task.scopes)
+        rendered = _renderer(task, theme_path, data).render(task.scopes, articles, site_data)
+        pages: dict[str, list[str]] = dict(state.get("pages", {}))
+        written = 0
+        for scope, files in rendered.items():
+            write_files(root, files)
+            for stale in set(pages.get(scope, [])) - set(files):
+                (root / stale).unlink(missing_ok=True)
+            pages[scope] = sorted(files)
+            written += len(files)
+        _finish_state(root, task, pages, articles)
+        return SiteResult(task.site_id, written, full=False)
+    except Exception as exc:
+        file = exc.file if isinstance(exc, BuildError) else None
+        message = exc.message if isinstance(exc, BuildError) else str(exc)
+        return SiteResult(
+            task.site_id, 0, error=f"{type(exc).__name__}: {message}", file=file, full=False
+        )
+
+
+def _render(task: SiteTask, theme_path: Path, out_dir: Path, data: DataSource | None) -> SiteResult:
     """Render one site into a staging folder and swap it in (runs in a worker)."""
     from pelican import Pelican
     from pelican.generators import ArticlesGenerator
@@ -139,8 +275,9 @@ def _render(task: SiteTask, theme_path: Path, out_dir: Path) -> SiteResult:
             "autoescape": True,
             "bytecode_cache": _BYTECODE_CACHE,
         }
+        filters = template_filters(images, task.context["site"]["home"])
         override["JINJA_GLOBALS"] = template_globals(task.context)
-        override["JINJA_FILTERS"] = template_filters(images, task.context["site"]["home"])
+        override["JINJA_FILTERS"] = filters
         settings = read_settings(path=None, override=override)
 
         # Pelican.run(), minus the generators we do not use and its console chatter.
@@ -160,7 +297,7 @@ def _render(task: SiteTask, theme_path: Path, out_dir: Path) -> SiteResult:
                 theme=settings["THEME"],
                 output_path=str(staging),
             )
-            for cls in (ArticlesGenerator, pelican_plugin.SiteGenerator)
+            for cls in (ArticlesGenerator,)
         ]
         for generator in generators:
             generator.generate_context()
@@ -174,12 +311,21 @@ def _render(task: SiteTask, theme_path: Path, out_dir: Path) -> SiteResult:
         errors = [r for r in collector.records if r.levelno >= logging.ERROR]
         if errors:
             raise BuildError(task.site_id, _record_file(errors[0]), errors[0].getMessage())
+
+        # Every other page: the same renderer as the partial build after a push.
+        home = task.context["site"]["home"]
+        articles = [article_item(a, home) for a in generators[0].articles]
+        site_data = _site_data(data, task, ALL_SCOPES)
+        rendered = _renderer(task, theme_path, data, filters).render(
+            ALL_SCOPES, articles, site_data
+        )
+        for files in rendered.values():
+            write_files(staging, files)
         pages = sum(1 for p in staging.rglob("*.html"))
         if pages == 0:
             raise BuildError(task.site_id, None, "没有生成任何页面")
-        (staging / STATE_FILE).write_text(
-            json.dumps({"site": task.site_id, "fingerprint": task.fingerprint, "pages": pages}),
-            encoding="utf-8",
+        _finish_state(
+            staging, task, {scope: sorted(files) for scope, files in rendered.items()}, articles
         )
         _swap(staging, out_dir / task.site_id)
         return SiteResult(
@@ -237,21 +383,39 @@ def plan_tasks(
     links: LinkMode = "path",
     assets_url: str = "/_assets/",
     force: bool = False,
+    revisions: dict[tuple[str, str], int] | None = None,
+    changed_only: bool = False,
 ) -> tuple[list[SiteTask], list[str]]:
-    """Check content, fingerprint every selected site; return (to build, unchanged)."""
+    """Decide per site: full build, partial update after a push, or nothing.
+
+    A site is built in full when its fingerprint (config, theme, content, group
+    neighbourhood) moved; otherwise only the scopes whose store revision moved are
+    re-rendered. ``changed_only`` (``build --changed``) skips the fingerprint check: it
+    renders what pushes changed, and builds in full only sites never built.
+    Returns (tasks, unchanged site ids).
+    """
     sites = [s for s in select_sites(group, only) if in_shard(s.id, shard)]
-    problems = [p for s in sites for p in check_content(s, article_column_ids(s))]
-    if problems:
-        raise ConfigError(problems)
+    if not changed_only:
+        problems = [p for s in sites for p in check_content(s, article_column_ids(s))]
+        if problems:
+            raise ConfigError(problems)
+    revisions = revisions or {}
     tasks, unchanged = [], []
     for site in sites:
         ctx = site_context(group, site, theme, links=links, assets_url=assets_url)
         content_path = site.folder / CONTENT_DIR
-        fp = fingerprint(ctx, theme, content_digest(content_path))
-        if not force and built_fingerprint(out_dir, site.id) == fp:
-            unchanged.append(site.id)
+        revs = site_revisions(revisions, site.region_code)
+        state = built_state(out_dir, site.id)
+        if changed_only and state is not None:
+            fp = state["fingerprint"]
         else:
-            tasks.append(SiteTask(site.id, content_path, ctx, fp))
+            fp = fingerprint(ctx, theme, content_digest(content_path))
+        if force or state is None or state["fingerprint"] != fp:
+            tasks.append(SiteTask(site.id, content_path, ctx, fp, revs, ALL_SCOPES))
+        elif scopes := stale_scopes(state, revs):
+            tasks.append(SiteTask(site.id, content_path, ctx, fp, revs, scopes, full=False))
+        else:
+            unchanged.append(site.id)
     return tasks, unchanged
 
 
@@ -266,14 +430,20 @@ def build_group(
     links: LinkMode = "path",
     assets_url: str = "/_assets/",
     force: bool = False,
+    data: DataSource | None = None,
+    changed_only: bool = False,
     on_start: Callable[[int], None] | None = None,
     on_site: Callable[[SiteResult], None] | None = None,
 ) -> BuildResult:
-    """Build the selected sites; unchanged ones are skipped, failed ones keep their old output."""
+    """Build the selected sites; unchanged ones are skipped, failed ones keep their old output.
+
+    ``data`` names the store whose headlines and records the pages show (None: none).
+    """
     started = time.perf_counter()
     result = BuildResult()
 
     # First decide what to build: a config or content error stops here, before build/ changes.
+    revisions = _revisions(data)
     tasks, result.skipped = plan_tasks(
         group,
         theme,
@@ -283,6 +453,8 @@ def build_group(
         links=links,
         assets_url=assets_url,
         force=force,
+        revisions=revisions,
+        changed_only=changed_only,
     )
     if on_start:
         on_start(len(tasks))
@@ -293,11 +465,11 @@ def build_group(
 
     # Then the sites, across a process pool.
     workers = workers or os.cpu_count() or 1
-    for res in _run_tasks(tasks, theme.path, out_dir, workers):
+    for res in _run_tasks(tasks, theme.path, out_dir, workers, data):
         if res.error:
             result.failed.append(res)
         else:
-            result.built.append(res.site_id)
+            (result.built if res.full else result.updated).append(res.site_id)
             result.pages += res.pages
             result.warnings.extend(f"{res.site_id}: {w}" for w in res.warnings)
         if on_site:
@@ -311,6 +483,15 @@ def build_group(
     return result
 
 
+def _revisions(data: DataSource | None) -> dict[tuple[str, str], int]:
+    if data is None:
+        return {}
+    from sitegroup.store import open_store
+
+    with open_store(data.database_url) as store:
+        return store.revisions()
+
+
 def prune_removed_sites(group: Group, out_dir: Path) -> list[str]:
     """Delete ``build/<id>/`` of sites no longer in the group (only folders we built)."""
     removed = []
@@ -321,13 +502,19 @@ def prune_removed_sites(group: Group, out_dir: Path) -> list[str]:
     return removed
 
 
-def _run_tasks(tasks: list[SiteTask], theme_path: Path, out_dir: Path, workers: int) -> Any:
+def _run_tasks(
+    tasks: list[SiteTask],
+    theme_path: Path,
+    out_dir: Path,
+    workers: int,
+    data: DataSource | None,
+) -> Any:
     if workers <= 1 or len(tasks) <= 1:
         for task in tasks:
-            yield _render(task, theme_path, out_dir)
+            yield _run_task(task, theme_path, out_dir, data)
         return
     ctx = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        futures = [pool.submit(_render, task, theme_path, out_dir) for task in tasks]
+        futures = [pool.submit(_run_task, task, theme_path, out_dir, data) for task in tasks]
         for future in as_completed(futures):
             yield future.result()
