@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: demo build test test-fast lint fix golden bench browser-deps clean
+.PHONY: demo demo-data build test test-fast lint fix golden bench browser-deps clean
 
 # Python environment: one virtualenv, reinstalled when pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -23,9 +23,18 @@ browser-deps: node_modules/.package-lock.json
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 
-## Main job: build the demo group and serve it with the API at http://127.0.0.1:8000/
-demo: $(STAMP)
+## Main job: push the demo headlines and records, build the demo group, serve it with the API
+## at http://127.0.0.1:8000/ (store: var/sitegroup.sqlite3; pushing again changes nothing).
+demo: $(STAMP) demo-data
 	$(BIN)/sitegroup serve
+
+demo-data: $(STAMP)
+	$(BIN)/sitegroup push headlines demo/headlines/
+	$(BIN)/sitegroup push records demo/records/licenses.csv --kind license
+	$(BIN)/sitegroup push records demo/records/penalties-gb18030.csv --kind penalty
+	$(BIN)/sitegroup push records demo/records/penalties-legacy.csv --kind penalty
+	$(BIN)/sitegroup push records demo/records/lists.jsonl
+	$(BIN)/sitegroup push expire
 
 build: $(STAMP)
 	$(BIN)/sitegroup build
@@ -53,6 +62,7 @@ golden: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/build_bench.py
+	$(BIN)/python bench/push_bench.py
 
 clean:
-	rm -rf build bench/out .pytest_cache .ruff_cache
+	rm -rf build var bench/out .pytest_cache .ruff_cache

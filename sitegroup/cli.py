@@ -39,6 +39,43 @@ def out_option(f: F) -> F:
     )(f)
 
 
+def database_option(f: F) -> F:
+    return click.option(
+        "--database-url",
+        "database_url",
+        default=None,
+        help="Store URL: sqlite:///FILE (default var/sitegroup.sqlite3) or postgresql://…"
+        " (env SITEGROUP_DATABASE_URL).",
+    )(f)
+
+
+def _settings(database_url: str | None = None) -> Any:
+    from sitegroup.config import Settings
+
+    settings = Settings()
+    if database_url:
+        settings = settings.model_copy(update={"database_url": database_url})
+    return settings
+
+
+def _store(settings: Any, *, upgrade: bool | None = None) -> Any:
+    from sitegroup.store import open_store
+
+    return open_store(settings.database_url, upgrade=upgrade)
+
+
+def _today(value: str | None) -> Any:
+    from datetime import date, datetime
+    from zoneinfo import ZoneInfo
+
+    if value:
+        try:
+            return date.fromisoformat(value)
+        except ValueError as exc:
+            raise click.BadParameter(f"日期应写作 YYYY-MM-DD：{value!r}") from exc
+    return datetime.now(ZoneInfo("Asia/Shanghai")).date()
+
+
 def _load(tenants_dir: Path) -> tuple[Any, Any]:
     from sitegroup.tenants.loader import load_group
     from sitegroup.theme import load_theme
@@ -188,7 +225,13 @@ def _progress_build(group: Any, theme: Any, out_dir: Path, **kwargs: Any) -> Any
     help="Where the shared, fingerprinted theme assets are served from.",
 )
 @click.option("--force", is_flag=True, help="Rebuild even the sites that did not change.")
+@click.option(
+    "--changed",
+    is_flag=True,
+    help="Only re-render what pushes changed (home, 信用动态, 公示 lists, feeds).",
+)
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
+@database_option
 def build(
     tenants_dir: Path,
     out_dir: Path,
@@ -198,10 +241,17 @@ def build(
     links: str,
     assets_url: str,
     force: bool,
+    changed: bool,
     strict: bool,
+    database_url: str | None,
 ) -> None:
-    """Render every site (or some) with Pelican and the one VI theme."""
+    """Render every site (or some) with Pelican and the one VI theme.
+
+    Pages show the store's headlines and records; sites whose content did not change
+    but whose data did are updated without Pelican.
+    """
     from sitegroup.build.plan import parse_shard
+    from sitegroup.build.runner import DataSource
 
     try:
         shard_t = parse_shard(shard) if shard else None
@@ -218,6 +268,8 @@ def build(
         links=links,
         assets_url=assets_url,
         force=force,
+        changed_only=changed,
+        data=DataSource.from_settings(_settings(database_url)),
     )
     for warning in result.warnings:
         click.secho(f"警告：{warning}", fg="yellow", err=True)
@@ -238,15 +290,25 @@ def build(
     show_default=True,
     help="Build (incrementally) before serving.",
 )
-def serve(tenants_dir: Path, out_dir: Path, host: str, port: int, do_build: bool) -> None:
+@database_option
+def serve(
+    tenants_dir: Path,
+    out_dir: Path,
+    host: str,
+    port: int,
+    do_build: bool,
+    database_url: str | None,
+) -> None:
     """Preview every built site under /<site-id>/, with the API on the same port."""
     import uvicorn
 
     from search_api.preview import create_preview_app
+    from sitegroup.build.runner import DataSource
 
     group, theme = _load(tenants_dir)
     if do_build:
-        result = _progress_build(group, theme, out_dir)
+        data = DataSource.from_settings(_settings(database_url))
+        result = _progress_build(group, theme, out_dir, data=data)
         click.echo(result.summary())
         if result.failed:
             sys.exit(1)
@@ -271,6 +333,179 @@ def api(host: str, port: int, workers: int) -> None:
         workers=workers,
         log_level="info",
     )
+
+
+@main.command()
+@tenants_option
+@out_option
+@database_option
+@click.option("--links", type=click.Choice(["path", "site"]), default="path", show_default=True)
+@click.option("--assets-url", default="/_assets/", show_default=True)
+def verify(
+    tenants_dir: Path, out_dir: Path, database_url: str | None, links: str, assets_url: str
+) -> None:
+    """Prove the built group is in sync with the store (exit 1 on any drift)."""
+    from sitegroup.build.verify import verify_group
+
+    settings = _settings(database_url)
+    group, theme = _load(tenants_dir)
+    with _store(settings) as store:
+        result = verify_group(
+            group,
+            theme,
+            out_dir,
+            store,
+            headline_window=settings.headline_window,
+            records_limit=settings.records_page_size * settings.records_max_pages,
+            links=links,  # type: ignore[arg-type]
+            assets_url=assets_url,
+        )
+    if result.ok:
+        click.echo(
+            f"一致：{result.sites} 个站点，核对 {result.files_checked} 个文件、"
+            f"{result.records_checked} 处公示记录，未发现偏差"
+        )
+        return
+    by_site: dict[str, int] = {}
+    for d in result.drifts:
+        by_site[d.site] = by_site.get(d.site, 0) + 1
+    click.secho(
+        f"不一致：{len(result.drifts)} 处偏差，涉及 {len(by_site)} 个站点", fg="red", err=True
+    )
+    for d in result.drifts[:50]:
+        click.echo(f"  - {d}", err=True)
+    if len(result.drifts) > 50:
+        click.echo(f"  … 另有 {len(result.drifts) - 50} 处", err=True)
+    sys.exit(1)
+
+
+@main.group()
+def db() -> None:
+    """The store's schema (SQLite upgrades itself; PostgreSQL by `db upgrade`)."""
+
+
+@db.command("upgrade")
+@database_option
+def db_upgrade(database_url: str | None) -> None:
+    """Create or upgrade the schema to the newest revision."""
+    from sitegroup.store import migrate
+
+    settings = _settings(database_url)
+    with _store(settings, upgrade=True) as store:
+        click.echo(f"数据库结构已是最新版本 {migrate.current_revision(store.engine)}")
+
+
+@db.command("current")
+@database_option
+def db_current(database_url: str | None) -> None:
+    """Print the schema revision of the database and of this program."""
+    from sitegroup.store import create_engine, migrate
+
+    engine = create_engine(_settings(database_url).database_url)
+    try:
+        click.echo(f"数据库：{migrate.current_revision(engine) or '未初始化'}")
+    finally:
+        engine.dispose()
+    click.echo(f"程序：{migrate.head_revision()}")
+
+
+@main.group()
+def push() -> None:
+    """The central push: headlines and 双公示 / 红黑名单 records to every affected site."""
+
+
+def _report_push(result: Any) -> None:
+    for p in result.problems[:20]:
+        click.secho(f"  拒收 {p}", fg="yellow", err=True)
+    if len(result.problems) > 20:
+        click.echo(f"  … 另有 {len(result.problems) - 20} 处问题", err=True)
+    if result.rejects_file:
+        click.echo(f"拒收明细已写入 {result.rejects_file}", err=True)
+    click.echo(result.summary())
+    if result.outcome.changed:
+        click.echo("下一步：sitegroup build --changed（只重建受影响的页面）")
+
+
+@push.command("headlines")
+@click.argument("source", type=click.Path(path_type=Path, exists=True))
+@tenants_option
+@database_option
+def push_headlines(source: Path, tenants_dir: Path, database_url: str | None) -> None:
+    """Push 头版 headlines (JSON Lines, or a folder of Markdown with front matter)."""
+    from news_push.job import run_headlines
+
+    group, _ = _load(tenants_dir)
+    with _store(_settings(database_url)) as store:
+        result = run_headlines(source, store=store, group=group)
+    _report_push(result)
+    if result.problems:
+        sys.exit(1)
+
+
+@push.command("records")
+@click.argument("source", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option(
+    "--kind",
+    type=click.Choice(["license", "penalty", "redlist", "blacklist"]),
+    default=None,
+    help="Kind of every row (else a kind column, else detected from the columns).",
+)
+@click.option("--rejects", type=click.Path(path_type=Path, dir_okay=False), default=None)
+@click.option("--today", default=None, help="Date for expiry checks (default: today, Beijing).")
+@tenants_option
+@database_option
+def push_records(
+    source: Path,
+    kind: str | None,
+    rejects: Path | None,
+    today: str | None,
+    tenants_dir: Path,
+    database_url: str | None,
+) -> None:
+    """Push a CSV or JSON Lines file of records (UTF-8 or GB18030)."""
+    from news_push.job import run_records
+
+    group, _ = _load(tenants_dir)
+    with _store(_settings(database_url)) as store:
+        result = run_records(
+            source,
+            store=store,
+            group=group,
+            today=_today(today),
+            kind=kind,  # type: ignore[arg-type]
+            rejects=rejects,
+        )
+    _report_push(result)
+    if result.problems:
+        sys.exit(1)
+
+
+@push.command("expire")
+@click.option("--today", default=None, help="Date to expire against (default: today, Beijing).")
+@tenants_option
+@database_option
+def push_expire(today: str | None, tenants_dir: Path, database_url: str | None) -> None:
+    """Take records whose disclosure period has ended off every page (run daily)."""
+    from news_push.job import run_expire
+
+    group, _ = _load(tenants_dir)
+    with _store(_settings(database_url)) as store:
+        result = run_expire(store=store, group=group, today=_today(today))
+    _report_push(result)
+
+
+@push.command("log")
+@click.option("--limit", default=10, show_default=True)
+@database_option
+def push_log(limit: int, database_url: str | None) -> None:
+    """The newest pushes: what each read and changed."""
+    with _store(_settings(database_url)) as store:
+        for row in store.pushes(limit):
+            counts = "，".join(f"{k} {v}" for k, v in row["counts"].items() if v)
+            click.echo(
+                f"#{row['id']} {row['finished_at']:%Y-%m-%d %H:%M:%S} {row['kind']} "
+                f"{row['source']}  {counts or '无变化'}  影响 {len(row['affected'])} 个站点"
+            )
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -6,6 +6,7 @@ import contextlib
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,12 @@ def site_toml(region_code: str, *, url: str | None = None, extra: str = "") -> s
         f'region_code = "{region_code}"\nurl = "{url}"\nsponsor = "测试主办单位"\n'
         f'{extra}\n[filing]\nicp = "测ICP备{region_code}号"\n'
     )
+
+
+@pytest.fixture(autouse=True)
+def _store_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Commands under test never touch the working copy's var/ store."""
+    monkeypatch.setenv("SITEGROUP_DATABASE_URL", f"sqlite:///{tmp_path / 'cli-store.sqlite3'}")
 
 
 @pytest.fixture(scope="session")
@@ -61,11 +68,47 @@ def make_group(
     return make
 
 
+DEMO_DATA = ROOT / "demo"
+#: The demo push files and their kinds, as `make demo-data` pushes them.
+DEMO_RECORDS = (
+    ("licenses.csv", "license"),
+    ("penalties-gb18030.csv", "penalty"),
+    ("penalties-legacy.csv", "penalty"),
+    ("lists.jsonl", None),
+)
+DEMO_TODAY = date(2026, 11, 23)
+
+
+def push_demo_data(store: Store, group: Group) -> None:
+    """Push the demo headlines and records shipped in demo/ (all rows valid)."""
+    from news_push.job import run_headlines, run_records
+
+    assert not run_headlines(DEMO_DATA / "headlines", store=store, group=group).problems
+    for name, kind in DEMO_RECORDS:
+        result = run_records(
+            DEMO_DATA / "records" / name, store=store, group=group, today=DEMO_TODAY, kind=kind
+        )
+        assert not result.problems, [str(p) for p in result.problems[:3]]
+
+
 @pytest.fixture(scope="session")
-def demo_build(tmp_path_factory: pytest.TempPathFactory, theme: Theme) -> Path:
-    """The whole demo group, built once for the session."""
+def demo_store_url(tmp_path_factory: pytest.TempPathFactory, theme: Theme) -> str:
+    """A store holding the demo push files."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('demo-store') / 'store.sqlite3'}"
+    with open_store(url) as store:
+        push_demo_data(store, load_group(DEMO_TENANTS, theme))
+    return url
+
+
+@pytest.fixture(scope="session")
+def demo_build(tmp_path_factory: pytest.TempPathFactory, theme: Theme, demo_store_url: str) -> Path:
+    """The whole demo group with the demo push data, built once for the session."""
+    from sitegroup.build.runner import DataSource
+
     out = tmp_path_factory.mktemp("demo-build")
-    result = build_group(load_group(DEMO_TENANTS, theme), theme, out)
+    result = build_group(
+        load_group(DEMO_TENANTS, theme), theme, out, data=DataSource(demo_store_url)
+    )
     assert not result.failed, result.failed
     return out
 

@@ -42,8 +42,8 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def build_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo tenants built once for the whole browser session.
+def build_dir(tmp_path_factory: pytest.TempPathFactory, demo_store_url: str) -> Path:
+    """The demo tenants with the demo push data, built once for the whole browser session.
 
     ``SITEGROUP_BROWSER_BUILD=<dir>`` tests an existing build instead (e.g. one made with
     another theme, to compare before and after a change).
@@ -52,14 +52,14 @@ def build_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if prebuilt:
         return Path(prebuilt)
 
-    from sitegroup.build.runner import build_group
+    from sitegroup.build.runner import DataSource, build_group
     from sitegroup.tenants.loader import load_group
     from sitegroup.theme import load_theme
 
     theme = load_theme()
     group = load_group(ROOT / "tenants", theme)
     out = tmp_path_factory.mktemp("browser-build")
-    result = build_group(group, theme, out)
+    result = build_group(group, theme, out, data=DataSource(demo_store_url))
     assert not result.failed, f"demo build failed: {[(r.site_id, r.error) for r in result.failed]}"
     return out
 

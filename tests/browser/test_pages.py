@@ -203,6 +203,7 @@ PAGES = {
     "article": None,  # the first item of 信用动态, found at run time
     "column": f"/{SITE}/news/",
     "records": f"/{SITE}/disclosure/penalties/",
+    "headline": "/main/news/headlines/credit-repair-one-stop-service.html",
     "query": f"/{SITE}/query/",
     "objections": f"/{SITE}/objections/",
 }

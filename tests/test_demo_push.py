@@ -1,0 +1,50 @@
+"""Push the shipped demo files, build, verify; a page edited by hand makes verify fail."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from sitegroup.cli import main
+from tests.conftest import DEMO_DATA, DEMO_RECORDS, DEMO_TENANTS
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.output
+
+
+def test_verify_passes_after_the_demo_push_and_fails_on_a_hand_edit(tmp_path: Path) -> None:
+    common = ["--tenants", str(DEMO_TENANTS), "--database-url", f"sqlite:///{tmp_path / 'db'}"]
+    out = ["--out", str(tmp_path / "build")]
+    code, text = run("push", "headlines", str(DEMO_DATA / "headlines"), *common)
+    assert code == 0, text
+    for name, kind in DEMO_RECORDS:
+        extra = ["--kind", kind] if kind else []
+        code, text = run("push", "records", str(DEMO_DATA / "records" / name), *extra, *common)
+        assert code == 0, text
+    code, text = run("build", *out, *common, "--workers", "1")
+    assert code == 0, text
+
+    code, text = run("verify", *out, *common)
+    assert code == 0, text
+    assert "一致：13 个站点" in text
+
+    # The next day's push: edits and retractions, then only the changed pages.
+    code, text = run("push", "headlines", str(DEMO_DATA / "headlines-update.jsonl"), *common)
+    assert code == 0 and "更新 1" in text and "撤回 1" in text, text
+    code, text = run("verify", *out, *common)
+    assert code == 1 and "头版版本不是最新" in text
+    code, text = run("build", "--changed", *out, *common, "--workers", "1")
+    assert code == 0 and "13 个站点按推送更新" in text, text
+    code, text = run("verify", *out, *common)
+    assert code == 0, text
+
+    page = tmp_path / "build" / "zhejiang" / "disclosure" / "penalties" / "index.html"
+    html = page.read_text(encoding="utf-8")
+    page.write_text(html.replace("<td>", "<td>伪造", 1), encoding="utf-8")
+    code, text = run("verify", *out, *common)
+    assert code == 1
+    assert "不一致：" in text
+    assert "zhejiang/disclosure/penalties/index.html: 文件内容与构建时不一致" in text
