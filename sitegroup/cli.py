@@ -500,7 +500,7 @@ def push_expire(today: str | None, tenants_dir: Path, database_url: str | None) 
 def push_log(limit: int, database_url: str | None) -> None:
     """The newest pushes: what each read and changed."""
     with _store(_settings(database_url)) as store:
-        for row in store.pushes(limit):
+        for row in store.push_log(limit):
             counts = "，".join(f"{k} {v}" for k, v in row["counts"].items() if v)
             click.echo(
                 f"#{row['id']} {row['finished_at']:%Y-%m-%d %H:%M:%S} {row['kind']} "

@@ -43,7 +43,9 @@ def test_verify_passes_after_the_demo_push_and_fails_on_a_hand_edit(tmp_path: Pa
 
     page = tmp_path / "build" / "zhejiang" / "disclosure" / "penalties" / "index.html"
     html = page.read_text(encoding="utf-8")
-    page.write_text(html.replace("<td>", "<td>伪造", 1), encoding="utf-8")
+    tampered = html.replace('<td data-label="主体名称">', '<td data-label="主体名称">伪造', 1)
+    assert tampered != html
+    page.write_text(tampered, encoding="utf-8")
     code, text = run("verify", *out, *common)
     assert code == 1
     assert "不一致：" in text

@@ -202,7 +202,11 @@ class PageRenderer:
         for col in self._columns("articles"):
             if col["params"].get("headlines"):
                 by_column[col["id"]] = self._merge(by_column.get(col["id"], []), headlines)
-        latest = {cid: items[:8] for cid, items in by_column.items()}
+        # Home and section panels show each column's own newest items; pushed headlines have
+        # the home page's 头版 block, so they are not repeated there.
+        latest = {
+            cid: [i for i in items if not i.origin][:8] for cid, items in by_column.items()
+        }
         out: dict[str, dict[str, bytes]] = {}
         for scope in scopes:
             if scope == PAGES_SCOPE:
@@ -254,29 +258,40 @@ class PageRenderer:
         files[name] = body
         return files
 
-    def _article_list(self, col: Mapping[str, Any], items: list[ListItem]) -> dict[str, bytes]:
-        size = self.page_size
+    def _paginated(
+        self,
+        col: Mapping[str, Any],
+        items: Sequence[Any],
+        size: int,
+        items_key: str,
+        **extra: Any,
+    ) -> dict[str, bytes]:
+        """A column's list in pages of ``size``: ``page/2/`` … (one empty page when no items)."""
         chunks = [items[i : i + size] for i in range(0, len(items), size)] or [[]]
+        pages = [
+            {"number": n, "href": page_path(col["href"], n)} for n in range(1, len(chunks) + 1)
+        ]
         files = {}
         for number, chunk in enumerate(chunks, start=1):
             paginator = {
                 "number": number,
                 "num_pages": len(chunks),
                 "count": len(items),
-                "pages": [
-                    {"number": n, "href": page_path(col["href"], n)}
-                    for n in range(1, len(chunks) + 1)
-                ],
+                "pages": pages,
+                **extra,
             }
             name, body = self._page(
                 col["template"],
                 page_path(col["path"], number),
                 column=col,
-                articles_page=chunk,
                 paginator=paginator,
+                **{items_key: chunk},
             )
             files[name] = body
         return files
+
+    def _article_list(self, col: Mapping[str, Any], items: list[ListItem]) -> dict[str, bytes]:
+        return self._paginated(col, items, self.page_size, "articles_page")
 
     def _headline_pages(
         self,
@@ -331,28 +346,10 @@ class PageRenderer:
         for col in self._columns("records"):
             if col["params"].get("record_kind") != kind:
                 continue
-            size = self.records_page_size
             items = list(page.items)
-            chunks = [items[i : i + size] for i in range(0, len(items), size)] or [[]]
-            for number, chunk in enumerate(chunks, start=1):
-                paginator = {
-                    "number": number,
-                    "num_pages": len(chunks),
-                    "count": len(items),
-                    "total": page.total,
-                    "pages": [
-                        {"number": n, "href": page_path(col["href"], n)}
-                        for n in range(1, len(chunks) + 1)
-                    ],
-                }
-                name, body = self._page(
-                    col["template"],
-                    page_path(col["path"], number),
-                    column=col,
-                    records=chunk,
-                    paginator=paginator,
-                )
-                files[name] = body
+            files.update(
+                self._paginated(col, items, self.records_page_size, "records", total=page.total)
+            )
             files.update(self._record_feeds(kind, col, items))
         return files
 

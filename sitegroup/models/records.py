@@ -263,7 +263,7 @@ class Record:
     authority: str
     decided_on: date
     expires_on: date | None
-    """The record leaves the public pages on this day; None means no end."""
+    """The last day the record is shown (公示截止期, 有效期至 …); None means no end."""
     withdraw: bool
     """The row withdraws (撤回) the record, or a licence is 无效."""
     fields: Mapping[str, str]

@@ -152,7 +152,7 @@ class Store:
         for chunk in _chunks(rows):
             conn.execute(stmt, list(chunk))
 
-    def pushes(self, limit: int = 20) -> list[dict[str, Any]]:
+    def push_log(self, limit: int = 20) -> list[dict[str, Any]]:
         """The newest push runs, newest first."""
         with self.engine.connect() as conn:
             rows = conn.execute(pushes.select().order_by(pushes.c.id.desc()).limit(limit))

@@ -83,11 +83,45 @@ def test_home_renders(open_page, screenshots, width):
         assert page.get_by_role("link", name="信用动态", exact=True).first.is_visible()
 
 
+#: The site's own articles in a list (pushed headlines carry the 来自信用中国 badge).
+LOCAL_ITEM = ".layout__main .list__item:not(:has(.badge--origin)) .list__title"
+
+
+@pytest.mark.parametrize("width", [360, 1280])
+def test_pushed_headlines_on_a_regional_site(open_page, screenshots, width):
+    page = open_page(*WIDTHS[width])
+    page.goto(f"/{SITE}/")
+    block = page.locator(".panel--headlines")
+    assert block.locator(".list__item").count() == 6
+    page.screenshot(path=str(screenshots / f"{SITE}-home-pushed-{width}.png"), full_page=True)
+    page.goto(f"/{SITE}/news/")
+    pushed = page.locator(".layout__main .list__item:has(.badge--origin)").first
+    assert "来自信用中国" in pushed.inner_text()
+    title = pushed.locator(".list__title").inner_text()
+    pushed.locator(".list__title").click()
+    page.wait_for_url(re.compile(r"/main/news/headlines/[a-z0-9-]+\.html$"))
+    assert page.locator("h1.page-title").inner_text() == title
+    assert page.title() == f"{title} - 信用中国"
+    page.screenshot(path=str(screenshots / f"main-headline-{width}.png"), full_page=True)
+    if width == 360:
+        _no_horizontal_scroll(page, width)
+
+
+@pytest.mark.parametrize("width", [360, 1280])
+def test_penalty_list_with_pushed_records(open_page, screenshots, width):
+    page = open_page(*WIDTHS[width])
+    page.goto(f"/{SITE}/disclosure/penalties/")
+    rows = page.locator("tr.record")
+    assert rows.count() > 0
+    assert "共有" in page.locator(".records__info").inner_text()
+    page.screenshot(path=str(screenshots / f"{SITE}-penalties-{width}.png"), full_page=True)
+
+
 @pytest.mark.parametrize("width", [360, 1280])
 def test_article_renders(open_page, screenshots, width):
     page = open_page(*WIDTHS[width])
     page.goto(f"/{SITE}/news/")
-    first = page.locator(".layout__main .list__title").first
+    first = page.locator(LOCAL_ITEM).first
     title = first.inner_text()
     first.click()
     page.wait_for_url(re.compile(rf"/{SITE}/news/.+\.html$"))
@@ -226,7 +260,7 @@ def test_axe(open_page, axe_js, name, width):
     path = PAGES[name]
     if path is None:
         page.goto(f"/{SITE}/news/")
-        path = page.locator(".layout__main .list__title").first.get_attribute("href")
+        path = page.locator(LOCAL_ITEM).first.get_attribute("href")
     response = page.goto(path)
     assert response is not None and response.ok, f"{path}: {response and response.status}"
     page.add_script_tag(path=str(axe_js))

@@ -19,33 +19,16 @@ from sitegroup.store import Store, open_store
 from sitegroup.tenants.loader import load_group
 from sitegroup.theme import Theme
 from tests.conftest import DEMO_TENANTS, ROOT
-from tests.store.factories import SOURCE, TODAY, uscc
+from tests.store.factories import TODAY, penalty_fields
 
 DEMO = ROOT / "demo"
 LABELS = field_labels("penalty")
 
 
 def penalty_row(n: int, region: str = "330782", **extra: str) -> dict[str, str]:
-    row = {
-        "subject_name": f"义乌市测试贸易有限公司{n:04d}",
-        "subject_type": "法人及非法人组织",
-        "uscc": uscc(region, n),
-        "document_no": f"义综执罚〔2026〕{n}号",
-        "violation_type": "违反价格管理规定",
-        "facts": "未明码标价",
-        "basis": "《价格法》第十三条",
-        "penalty_category": "罚款",
-        "content": "罚款人民币五千元",
-        "fine": "0.5",
-        "decided_on": "2026-10-01",
-        "authority": "义乌市市场监督管理局",
-        "authority_code": SOURCE,
-        "source_unit": "义乌市市场监督管理局",
-        "source_code": SOURCE,
-        "region_code": region,
-        **extra,
-    }
-    return {LABELS.get(k, k): v for k, v in row.items()}
+    """A CSV row with the standard's Chinese column names (``extra`` by label)."""
+    row = {LABELS[k]: v for k, v in penalty_fields(n, region).items()}
+    return {**row, **extra}
 
 
 def write_csv(path: Path, rows: list[dict[str, str]], encoding: str = "utf-8") -> Path:
@@ -248,4 +231,4 @@ def test_demo_files_push_cleanly(store: Store, group) -> None:
         )
         assert result.problems == [], [str(p) for p in result.problems[:3]]
     assert store.count_records("penalty", "100000") > 100
-    json.dumps(store.pushes(1)[0]["affected"])
+    json.dumps(store.push_log(1)[0]["affected"])

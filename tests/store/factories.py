@@ -21,16 +21,9 @@ def uscc(region: str, serial: int) -> str:
 SOURCE = uscc("330100", 1)
 
 
-def penalty(
-    n: int,
-    *,
-    region: str = "330782",
-    decided: str = "2026-10-01",
-    until: str = "",
-    withdraw: bool = False,
-    **extra: str,
-) -> Record:
-    fields: dict[str, Any] = {
+def penalty_fields(n: int, region: str = "330782", **extra: str) -> dict[str, str]:
+    """Valid 行政处罚 fields (English keys) for subject ``n`` in ``region``."""
+    return {
         "subject_name": f"义乌市测试贸易有限公司{n:03d}",
         "subject_type": "法人及非法人组织",
         "uscc": uscc(region, n),
@@ -41,7 +34,7 @@ def penalty(
         "penalty_category": "罚款",
         "content": "罚款人民币五千元",
         "fine": "0.5",
-        "decided_on": decided,
+        "decided_on": "2026-10-01",
         "authority": "义乌市市场监督管理局",
         "authority_code": SOURCE,
         "source_unit": "义乌市市场监督管理局",
@@ -49,6 +42,18 @@ def penalty(
         "region_code": region,
         **extra,
     }
+
+
+def penalty(
+    n: int,
+    *,
+    region: str = "330782",
+    decided: str = "2026-10-01",
+    until: str = "",
+    withdraw: bool = False,
+    **extra: str,
+) -> Record:
+    fields: dict[str, Any] = penalty_fields(n, region, decided_on=decided, **extra)
     if until:
         fields["disclosure_until"] = until
     return make_record("penalty", fields, withdraw=withdraw, today=TODAY)

@@ -140,7 +140,7 @@ def test_headlines_add_edit_retract(store: Store) -> None:
 
 def test_ledger_records_counts_and_affected_sites(store: Store) -> None:
     out = apply(store, [penalty(1)], affected_for=lambda t: {"yiwu": sorted(t)})
-    log = store.pushes(1)[0]
+    log = store.push_log(1)[0]
     assert log["id"] == out.push_id
     assert log["counts"]["added"] == 1
     assert log["affected"] == {"yiwu": ["penalty"]}
