@@ -204,9 +204,7 @@ class PageRenderer:
                 by_column[col["id"]] = self._merge(by_column.get(col["id"], []), headlines)
         # Home and section panels show each column's own newest items; pushed headlines have
         # the home page's 头版 block, so they are not repeated there.
-        latest = {
-            cid: [i for i in items if not i.origin][:8] for cid, items in by_column.items()
-        }
+        latest = {cid: [i for i in items if not i.origin][:8] for cid, items in by_column.items()}
         out: dict[str, dict[str, bytes]] = {}
         for scope in scopes:
             if scope == PAGES_SCOPE:
