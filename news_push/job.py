@@ -46,6 +46,8 @@ class PushResult:
 
     def summary(self) -> str:
         o = self.outcome
+        if o.kind == "expire":
+            return f"到期检查 #{o.push_id}：到期下线 {o.expired} 条；影响 {len(o.affected)} 个站点"
         parts = [
             f"新增 {o.added}",
             f"更新 {o.updated}",

@@ -20,7 +20,7 @@ def create_preview_app(build_dir: Path, root_site: str, settings: Any = None) ->
     def root() -> Response:
         return RedirectResponse(f"/{root_site}/", status_code=307)
 
-    @app.get("/{path:path}", include_in_schema=False)
+    @app.api_route("/{path:path}", methods=["GET", "HEAD"], include_in_schema=False)
     def static(path: str, request: Request) -> Response:
         target = (base / path).resolve()
         if base not in target.parents and target != base:

@@ -47,3 +47,10 @@ def test_api_is_mounted(client) -> None:
     response = client.get("/api/health")
     assert response.status_code == 200
     assert response.json()["status"] == "ok"
+
+
+def test_head_and_feed_content_type(client) -> None:
+    head = client.head("/zhejiang-yiwu/")
+    assert head.status_code == 200
+    feed = client.get("/zhejiang-yiwu/feeds/news.rss.xml")
+    assert feed.status_code == 200 and "xml" in feed.headers["content-type"]
