@@ -34,6 +34,8 @@ from sitegroup.store.tables import (
 HEADLINES_SCOPE = "headlines"
 ACTIVE, WITHDRAWN, EXPIRED = "active", "withdrawn", "expired"
 _CHUNK = 500
+#: Inserting this many records refreshes the planner statistics (PostgreSQL).
+_ANALYZE_AFTER = 1000
 
 #: What a push changed, by scope (``headlines`` or a record kind) → region codes of the
 #: changed items (their own regions; the path up to the nation follows from them).
@@ -290,10 +292,12 @@ class Store:
                         outcome.missing += old is None
                         outcome.unchanged += old is not None
                         continue
-                    status, data, digest = WITHDRAWN, old.data, old.content_hash
+                    current = Record.from_json(self._record_data(conn, key))
+                    status, digest = WITHDRAWN, old.content_hash
                     region, kind = old.region_code, old.kind
                     outcome.withdrawn += 1
-                    row = self._record_row(Record.from_json(old.data), status, digest, push_id, now)
+                    row = self._record_row(current, status, digest, push_id, now)
+                    data = row["data"]
                 else:
                     expired = item.expires_on is not None and item.expires_on < today
                     status = EXPIRED if expired else ACTIVE
@@ -341,7 +345,22 @@ class Store:
                 if progress is not None:
                     progress(done, len(history))
             self._finish_push(conn, outcome, affected_for)
+        if len(inserts) >= _ANALYZE_AFTER:
+            self._analyze()
         return outcome
+
+    def _analyze(self) -> None:
+        """Refresh PostgreSQL's statistics after a bulk load.
+
+        Until autovacuum gets to it, the planner believes a freshly filled table is still
+        empty and picks sequential scans: measured, a no-op re-push of 30,000 records took
+        33 s instead of a few seconds.
+        """
+        if self.engine.dialect.name != "postgresql":
+            return
+        with self.engine.connect() as conn:
+            conn.execute(sa.text("ANALYZE records, record_versions"))
+            conn.commit()
 
     @staticmethod
     def _record_row(
@@ -373,13 +392,16 @@ class Store:
             records.c.status,
             records.c.region_code,
             records.c.content_hash,
-            records.c.data,
         )
         found: dict[str, Any] = {}
         for chunk in _chunks(keys):
             for row in conn.execute(sa.select(*cols).where(records.c.key.in_(chunk))):
                 found[row.key] = row
         return found
+
+    @staticmethod
+    def _record_data(conn: sa.Connection, key: str) -> dict[str, Any]:
+        return conn.execute(sa.select(records.c.data).where(records.c.key == key)).scalar_one()
 
     def expire(
         self, *, today: date, source: str = "expire", affected_for: AffectedFn | None = None
