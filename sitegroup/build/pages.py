@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -162,6 +163,25 @@ def headline_digest(headlines: Sequence[Headline]) -> str:
 
 # -- the renderer ----------------------------------------------------------------------
 
+_ENVIRONMENTS: dict[tuple[int, Path], Environment] = {}
+
+
+def theme_environment(theme_path: Path, bytecode_cache: BytecodeCache | None = None) -> Environment:
+    """The theme's Jinja environment for this process (templates compiled once)."""
+    key = (os.getpid(), theme_path)
+    env = _ENVIRONMENTS.get(key)
+    if env is None:
+        env = Environment(
+            loader=FileSystemLoader(str(theme_path / "templates")),
+            trim_blocks=True,
+            lstrip_blocks=True,
+            autoescape=True,
+            bytecode_cache=bytecode_cache,
+            auto_reload=False,
+        )
+        _ENVIRONMENTS[key] = env
+    return env
+
 
 class PageRenderer:
     """Renders one site's non-article pages with the theme's templates."""
@@ -178,15 +198,11 @@ class PageRenderer:
         self.ctx = ctx
         self.site = ctx["site"]
         self.records_page_size = records_page_size
-        self.env = Environment(
-            loader=FileSystemLoader(str(theme_path / "templates")),
-            trim_blocks=True,
-            lstrip_blocks=True,
-            autoescape=True,
-            bytecode_cache=bytecode_cache,
-        )
-        self.env.globals.update(template_globals(ctx))
+        self.env = theme_environment(theme_path, bytecode_cache)
+        # One environment per process and theme (its template cache survives across sites);
+        # what differs per site travels in the render context and the filters.
         self.env.filters.update(filters or template_filters({}, self.site["home"]))
+        self.globals = template_globals(ctx)
         self.page_size = int(ctx["vi"].get("page_size", 10))
 
     # Each scope's pages, as {path below the site root: bytes}.
@@ -238,7 +254,9 @@ class PageRenderer:
         return f"{news['path']}{HEADLINE_DIR}{headline_id}.html"
 
     def _page(self, template: str, path: str, **kwargs: Any) -> tuple[str, bytes]:
-        html = self.env.get_template(f"{template}.html").render(page_path=path, **kwargs)
+        html = self.env.get_template(f"{template}.html").render(
+            {**self.globals, "page_path": path, **kwargs}
+        )
         return file_for(path), html.encode("utf-8")
 
     def _pages(

@@ -181,22 +181,28 @@ def _finish_state(
     task: SiteTask,
     pages: dict[str, list[str]],
     articles: list[ListItem],
+    hashes: dict[str, str] | None = None,
 ) -> None:
-    """Write sitemap, robots and the state file (last: it marks the site as done)."""
+    """Write sitemap, robots and the state file (last: it marks the site as done).
+
+    ``hashes`` (file → digest) are carried over from a partial update; ``None`` hashes
+    every file below ``root`` (a full build).
+    """
     site = task.context["site"]
     every = [p for files in pages.values() for p in files]
-    write_files(
-        root,
-        {
-            "sitemap.xml": sitemap(site["url"], every, articles, site["home"]),
-            "robots.txt": robots(site["url"]),
-        },
-    )
-    hashes = {
-        p.relative_to(root).as_posix(): file_digest(p.read_bytes())
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and not p.name.startswith(".")
+    extra = {
+        "sitemap.xml": sitemap(site["url"], every, articles, site["home"]),
+        "robots.txt": robots(site["url"]),
     }
+    write_files(root, extra)
+    if hashes is None:
+        hashes = {
+            p.relative_to(root).as_posix(): file_digest(p.read_bytes())
+            for p in sorted(root.rglob("*"))
+            if p.is_file() and not p.name.startswith(".")
+        }
+    else:
+        hashes.update({rel: file_digest(content) for rel, content in extra.items()})
     state = {
         "site": task.site_id,
         "fingerprint": task.fingerprint,
@@ -204,7 +210,7 @@ def _finish_state(
         "pages": {scope: sorted(files) for scope, files in sorted(pages.items())},
         "articles": [a.to_json() for a in articles],
         # What the build wrote, so `sitegroup verify` can tell a page altered by hand.
-        "hashes": hashes,
+        "hashes": dict(sorted(hashes.items())),
     }
     write_files(root, {STATE_FILE: state_json(state).encode("utf-8")})
 
@@ -220,14 +226,17 @@ def _update(task: SiteTask, theme_path: Path, out_dir: Path, data: DataSource | 
         site_data = _site_data(data, task, task.scopes)
         rendered = _renderer(task, theme_path, data).render(task.scopes, articles, site_data)
         pages: dict[str, list[str]] = dict(state.get("pages", {}))
+        hashes: dict[str, str] = dict(state.get("hashes", {}))
         written = 0
         for scope, files in rendered.items():
             write_files(root, files)
             for stale in set(pages.get(scope, [])) - set(files):
                 (root / stale).unlink(missing_ok=True)
+                hashes.pop(stale, None)
+            hashes.update({rel: file_digest(content) for rel, content in files.items()})
             pages[scope] = sorted(files)
             written += len(files)
-        _finish_state(root, task, pages, articles)
+        _finish_state(root, task, pages, articles, hashes)
         return SiteResult(task.site_id, written, full=False)
     except Exception as exc:
         file = exc.file if isinstance(exc, BuildError) else None
