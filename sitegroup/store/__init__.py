@@ -7,6 +7,7 @@ Every push is one transaction: a crash leaves the old state or the new one, neve
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -544,7 +545,13 @@ def create_engine(url: str) -> sa.Engine:
     """An engine for ``url`` with our dialect settings (psycopg 3 for PostgreSQL)."""
     if url.startswith(("postgresql://", "postgres://")):
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
-    engine = sa.create_engine(url, future=True, pool_pre_ping=True)
+    engine = sa.create_engine(
+        url,
+        future=True,
+        pool_pre_ping=True,
+        # Chinese as UTF-8, not \uXXXX escapes: a third less space per record on SQLite.
+        json_serializer=lambda obj: json.dumps(obj, ensure_ascii=False, separators=(",", ":")),
+    )
     if engine.dialect.name == "sqlite":
         sa.event.listen(engine, "connect", _sqlite_pragmas)
     return engine
