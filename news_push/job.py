@@ -22,9 +22,9 @@ from news_push.sources import read_headlines, read_rows
 from news_push.validate import RowProblem, detect_kind, validate_row
 from sitegroup.labels import RECORD_KIND_LABELS
 from sitegroup.models.records import RECORD_KINDS, Record, RecordKind
-from sitegroup.partition import sites_for_region
+from sitegroup.partition import HEADLINES_SCOPE, sites_for_region
 from sitegroup.regions import RegionTable
-from sitegroup.store import HEADLINES_SCOPE, PushOutcome, Store, Touched
+from sitegroup.store import PushOutcome, Store, Touched
 from sitegroup.tenants.registry import Group
 
 #: Columns that name the kind of a row instead of a field of the record.

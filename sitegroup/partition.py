@@ -10,8 +10,15 @@ computed from codes alone and never disagree.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+
+from sitegroup.labels import RECORD_KIND_LABELS
 from sitegroup.regions import NATIONAL_CODE, level_of
 from sitegroup.tenants.registry import Group, Site
+
+#: What a push invalidates: the headlines (the same on every site) or one record kind.
+HEADLINES_SCOPE = "headlines"
+RECORD_SCOPES: tuple[str, ...] = tuple(RECORD_KIND_LABELS)
 
 
 def region_path(region_code: str) -> list[str]:
@@ -54,3 +61,18 @@ def region_filter(site_region: str) -> tuple[str, str] | None:
     if level == "city":
         return ("city", site_region[:4])
     return ("region_code", site_region)
+
+
+def revision_keys(touched: Mapping[str, Iterable[str]]) -> set[tuple[str, str]]:
+    """(scope, region code) of every data revision a push moves.
+
+    ``touched`` maps a scope to the regions of the changed items. Headlines have one
+    revision for the whole group (region ""); a record moves its region's revision and
+    every region's above it, so each site compares only the revision of its own region.
+    """
+    return {
+        (scope, code)
+        for scope, regions in touched.items()
+        for region in regions
+        for code in ([""] if scope == HEADLINES_SCOPE else region_path(region))
+    }

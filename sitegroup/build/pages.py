@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -31,14 +31,12 @@ from markupsafe import Markup
 from sitegroup.build.context import walk_columns
 from sitegroup.build.templating import excerpt, template_filters, template_globals
 from sitegroup.feeds import FeedItem, FeedMeta, render_atom, render_rss
-from sitegroup.labels import RECORD_KIND_LABELS
 from sitegroup.models.headlines import Headline
 from sitegroup.models.records import public_record
+from sitegroup.partition import HEADLINES_SCOPE, RECORD_SCOPES
 
 PAGE_FILE = "index.html"
 PAGES_SCOPE = "pages"
-HEADLINES_SCOPE = "headlines"
-RECORD_SCOPES = tuple(RECORD_KIND_LABELS)
 ALL_SCOPES = (PAGES_SCOPE, HEADLINES_SCOPE, *RECORD_SCOPES)
 FEEDS_DIR = "feeds/"
 FEED_SIZE = 20
@@ -135,14 +133,18 @@ def load_site_data(
     site_region: str,
     scopes: Iterable[str],
     *,
-    headline_window: int,
+    headlines: Callable[[], list[Headline]],
     records_limit: int,
 ) -> SiteData:
-    """Read from the store what the given scopes of one site show."""
+    """Read from the store what the given scopes of one site show.
+
+    ``headlines`` gives the current headlines: the same for every site, so the caller
+    reads them once per revision rather than once per site.
+    """
     data = SiteData()
     wanted = set(scopes)
     if wanted & {HEADLINES_SCOPE, PAGES_SCOPE}:
-        data.headlines = store.current_headlines(limit=headline_window)
+        data.headlines = headlines()
     for kind in RECORD_SCOPES:
         if kind in wanted or PAGES_SCOPE in wanted:
             rows = store.latest_records(kind, site_region, limit=records_limit)

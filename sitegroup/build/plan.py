@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import sitegroup
-from sitegroup.build.pages import HEADLINES_SCOPE, RECORD_SCOPES
 from sitegroup.errors import ConfigError, ConfigProblem
+from sitegroup.partition import HEADLINES_SCOPE, RECORD_SCOPES
 from sitegroup.tenants.registry import Group, Site
 from sitegroup.theme import Theme
 

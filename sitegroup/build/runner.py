@@ -48,6 +48,8 @@ from sitegroup.build.plan import (
 )
 from sitegroup.build.verify import file_digest
 from sitegroup.errors import BuildError, ConfigError
+from sitegroup.models.headlines import Headline
+from sitegroup.partition import HEADLINES_SCOPE
 from sitegroup.tenants.registry import Group
 from sitegroup.theme import Theme
 
@@ -76,16 +78,29 @@ class DataSource:
             records_max_pages=settings.records_max_pages,
         )
 
-    def load(self, region_code: str, scopes: tuple[str, ...]) -> SiteData:
+    def load(self, region_code: str, scopes: tuple[str, ...], headline_rev: int) -> SiteData:
         from sitegroup.store import store_for_process
 
+        store = store_for_process(self.database_url)
+
+        def headlines() -> list[Headline]:
+            key = (os.getpid(), self.database_url, self.headline_window, headline_rev)
+            if key not in _HEADLINES:
+                _HEADLINES.clear()
+                _HEADLINES[key] = store.current_headlines(limit=self.headline_window)
+            return _HEADLINES[key]
+
         return load_site_data(
-            store_for_process(self.database_url),
+            store,
             region_code,
             scopes,
-            headline_window=self.headline_window,
+            headlines=headlines,
             records_limit=self.records_page_size * self.records_max_pages,
         )
+
+
+#: The current headlines of this worker process, by data revision (one entry).
+_HEADLINES: dict[tuple[int, str, int, int], list[Headline]] = {}
 
 
 @dataclass(frozen=True)
@@ -161,7 +176,8 @@ def _run_task(
 def _site_data(data: DataSource | None, task: SiteTask, scopes: tuple[str, ...]) -> SiteData:
     if data is None:
         return SiteData(headlines=[])
-    return data.load(task.context["site"]["region_code"], scopes)
+    revision = task.revisions.get(HEADLINES_SCOPE, 0)
+    return data.load(task.context["site"]["region_code"], scopes, revision)
 
 
 def _renderer(
@@ -409,19 +425,25 @@ def plan_tasks(
         if problems:
             raise ConfigError(problems)
     revisions = revisions or {}
+    link_args: dict[str, Any] = {"links": links, "assets_url": assets_url}
     tasks, unchanged = [], []
     for site in sites:
-        ctx = site_context(group, site, theme, links=links, assets_url=assets_url)
         content_path = site.folder / CONTENT_DIR
         revs = site_revisions(revisions, site.region_code)
         state = built_state(out_dir, site.id)
-        if changed_only and state is not None:
-            fp = state["fingerprint"]
-        else:
-            fp = fingerprint(ctx, theme, content_digest(content_path))
-        if force or state is None or state["fingerprint"] != fp:
+        # `--changed` trusts a built site's fingerprint: only store data can have moved, so
+        # the group context is computed only for the sites that need rendering.
+        trusted = changed_only and state is not None and not force
+        ctx = None if trusted else site_context(group, site, theme, **link_args)
+        fp = (
+            state["fingerprint"]
+            if trusted
+            else fingerprint(ctx, theme, content_digest(content_path))
+        )
+        if not trusted and (force or state is None or state["fingerprint"] != fp):
             tasks.append(SiteTask(site.id, content_path, ctx, fp, revs, ALL_SCOPES))
         elif scopes := stale_scopes(state, revs):
+            ctx = ctx or site_context(group, site, theme, **link_args)
             tasks.append(SiteTask(site.id, content_path, ctx, fp, revs, scopes, full=False))
         else:
             unchanged.append(site.id)

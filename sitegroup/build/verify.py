@@ -18,13 +18,12 @@ from typing import Any
 
 from sitegroup.build.context import LinkMode, site_context
 from sitegroup.build.pages import (
-    HEADLINES_SCOPE,
-    RECORD_SCOPES,
     PageRenderer,
     headline_digest,
     record_view,
 )
 from sitegroup.build.plan import STATE_FILE, built_state
+from sitegroup.partition import HEADLINES_SCOPE, RECORD_SCOPES
 from sitegroup.tenants.registry import Group
 from sitegroup.theme import Theme
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -21,7 +21,7 @@ from sitegroup.config import sqlite_path
 from sitegroup.errors import StoreError
 from sitegroup.models.headlines import Headline
 from sitegroup.models.records import Record
-from sitegroup.partition import region_filter, region_path
+from sitegroup.partition import HEADLINES_SCOPE, region_filter, revision_keys
 from sitegroup.store import migrate
 from sitegroup.store.tables import (
     headline_versions,
@@ -32,7 +32,6 @@ from sitegroup.store.tables import (
     revisions,
 )
 
-HEADLINES_SCOPE = "headlines"
 ACTIVE, WITHDRAWN, EXPIRED = "active", "withdrawn", "expired"
 _CHUNK = 500
 #: Inserting this many records refreshes the planner statistics (PostgreSQL).
@@ -138,12 +137,7 @@ class Store:
         )
 
     def _bump_revisions(self, conn: sa.Connection, touched: Touched, push_id: int) -> None:
-        keys = {
-            (scope, code)
-            for scope, regions in touched.items()
-            for region in regions
-            for code in ([""] if scope == HEADLINES_SCOPE else region_path(region))
-        }
+        keys = revision_keys(touched)
         if not keys:
             return
         insert = (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(revisions)
@@ -517,14 +511,6 @@ class Store:
             )
             return {r.key: (r.version, r.status, r.content_hash) for r in rows}
 
-    def iter_records(self, *, status: str | None = ACTIVE) -> Iterator[StoredRecord]:
-        query = sa.select(records.c.data, records.c.version, records.c.status)
-        if status is not None:
-            query = query.where(records.c.status == status)
-        with self.engine.connect() as conn:
-            for r in conn.execution_options(yield_per=2000).execute(query):
-                yield StoredRecord(Record.from_json(r.data), r.version, r.status)
-
 
 @dataclass(frozen=True)
 class _Seen:
@@ -601,11 +587,3 @@ def store_for_process(url: str) -> Store:
         store = Store(create_engine(url))
         _PER_PROCESS[key] = store
     return store
-
-
-def touched_sites(touched: Touched) -> Iterable[tuple[str, str]]:
-    """(scope, region code) for every region on the path of every touched region."""
-    for scope, regions in touched.items():
-        for region in regions:
-            for code in [""] if scope == HEADLINES_SCOPE else region_path(region):
-                yield scope, code
