@@ -114,16 +114,32 @@ class Figure:
 
 
 class Report:
-    """Collects figures and prints each one as soon as it is measured."""
+    """Collects figures and prints each one as soon as it is measured.
 
-    def __init__(self) -> None:
+    ``targets`` maps a figure to the limit it must stay under (the bench's own by default);
+    ``finding`` records something a reader must know (a wrong count, a profile pointer).
+    """
+
+    def __init__(self, targets: dict[str, float] | None = None) -> None:
         self.figures: list[Figure] = []
         self.info: dict[str, Any] = {}
+        self.findings: list[str] = []
+        self.targets = TARGETS if targets is None else targets
 
     def add(self, key: str, value: float, unit: str, note: str = "") -> None:
-        fig = Figure(key, value, unit, note)
-        self.figures.append(fig)
-        print(f"  {key:<52} {_fmt(value):>10} {unit:<10} {note}", flush=True)
+        self.figures.append(Figure(key, value, unit, note))
+        limit = self.targets.get(key)
+        mark = "" if limit is None else (" [met]" if value < limit else " [NOT met]")
+        print(f"  {key:<52} {_fmt(value):>10} {unit:<10} {note}{mark}", flush=True)
+
+    def finding(self, text: str) -> None:
+        self.findings.append(text)
+        print(f"  !! {text}", flush=True)
+
+    def missed(self, key: str) -> bool:
+        """True when ``key`` was measured and is not under its target."""
+        fig = next((f for f in self.figures if f.key == key), None)
+        return fig is not None and key in self.targets and not fig.value < self.targets[key]
 
     def table(self) -> str:
         width = max(len(f.key) for f in self.figures) if self.figures else 10
@@ -131,11 +147,12 @@ class Report:
         lines += [
             f"{f.key:<{width}}  {_fmt(f.value):>10}  {f.unit:<10}  {f.note}" for f in self.figures
         ]
-        for key, limit in TARGETS.items():
+        for key, limit in self.targets.items():
             fig = next((f for f in self.figures if f.key == key), None)
             if fig is not None:
                 verdict = "met" if fig.value < limit else "NOT met"
                 lines.append(f"target {key} < {limit:g}: {verdict} ({_fmt(fig.value)})")
+        lines += [f"finding: {text}" for text in self.findings]
         return "\n".join(lines)
 
 

@@ -63,11 +63,13 @@ from build_bench import (
     BIN,
     DIVISIONS,
     QUICK_PROVINCES,
+    Report,
     Timing,
     machine_info,
     measure,
     median,
     prepare_national,
+    section,
     snapshot_theme,
     spread,
 )
@@ -100,64 +102,6 @@ TARGETS = {
     "3 county: rebuild, in-process (s)": 5.0,
     "3 county: rebuild, CLI (s)": 5.0,
 }
-
-
-# -- figures --------------------------------------------------------------------------------
-
-
-@dataclass
-class Figure:
-    key: str
-    value: float
-    unit: str
-    note: str = ""
-
-
-class Report:
-    """Collects figures and prints each one as soon as it is measured."""
-
-    def __init__(self) -> None:
-        self.figures: list[Figure] = []
-        self.info: dict[str, Any] = {}
-        self.findings: list[str] = []
-
-    def add(self, key: str, value: float, unit: str, note: str = "") -> None:
-        self.figures.append(Figure(key, value, unit, note))
-        limit = TARGETS.get(key)
-        mark = "" if limit is None else (" [met]" if value < limit else " [NOT met]")
-        print(f"  {key:<48} {_fmt(value):>10} {unit:<8} {note}{mark}", flush=True)
-
-    def finding(self, text: str) -> None:
-        self.findings.append(text)
-        print(f"  !! {text}", flush=True)
-
-    def missed(self, key: str) -> bool:
-        fig = next((f for f in self.figures if f.key == key), None)
-        return fig is not None and key in TARGETS and not fig.value < TARGETS[key]
-
-    def table(self) -> str:
-        width = max((len(f.key) for f in self.figures), default=10)
-        lines = [f"{'figure':<{width}}  {'value':>10}  {'unit':<8}  note", "-" * (width + 40)]
-        lines += [
-            f"{f.key:<{width}}  {_fmt(f.value):>10}  {f.unit:<8}  {f.note}" for f in self.figures
-        ]
-        for key, limit in TARGETS.items():
-            fig = next((f for f in self.figures if f.key == key), None)
-            if fig is not None:
-                verdict = "met" if fig.value < limit else "NOT met"
-                lines.append(f"target {key} < {limit:g}: {verdict} ({_fmt(fig.value)})")
-        lines += [f"finding: {text}" for text in self.findings]
-        return "\n".join(lines)
-
-
-def _fmt(value: float) -> str:
-    if isinstance(value, int):
-        return f"{value:,}"
-    return f"{value:,.2f}" if abs(value) < 100 else f"{value:,.1f}"
-
-
-def section(title: str) -> None:
-    print(f"\n== {title}", flush=True)
 
 
 def walls(timings: list[Timing]) -> float:
@@ -782,7 +726,7 @@ def main(argv: list[str] | None = None) -> int:
         args.cli_repeat = min(args.cli_repeat, 1)
         args.pg_repeat = min(args.pg_repeat, 1)
 
-    report = Report()
+    report = Report(TARGETS)
     report.info = machine_info()
     section("machine")
     for key, value in report.info.items():
