@@ -660,7 +660,7 @@ class StageTimer:
         import pelican.generators
         import pelican.settings
 
-        from sitegroup.build import images, pelican_plugin
+        from sitegroup.build import images, pages
 
         targets: list[tuple[Any, str, str]] = [
             (runner, "plan_tasks", "plan (fingerprints)"),
@@ -670,7 +670,8 @@ class StageTimer:
             (pelican.generators.Generator, "__init__", "start-up: generators + Jinja env"),
             (pelican.generators.ArticlesGenerator, "generate_context", "read + Markdown"),
             (pelican.generators.ArticlesGenerator, "generate_output", "render + write: articles"),
-            (pelican_plugin.SiteGenerator, "generate_output", "render + write: column pages"),
+            (pages.PageRenderer, "render", "render: home, lists, 公示, feeds"),
+            (runner, "write_files", "write: our pages, sitemap, state"),
             (runner, "_swap", "swap into place"),
         ]
         saved = [(obj, name, obj.__dict__[name]) for obj, name, _ in targets]

@@ -466,15 +466,27 @@ def robots(site_url: str) -> bytes:
     return text.encode("utf-8")
 
 
-def write_files(root: Path, files: Mapping[str, bytes]) -> None:
-    """Write each file atomically (temp file + rename), skipping identical content."""
+def write_files(root: Path, files: Mapping[str, bytes], *, fresh: bool = False) -> None:
+    """Write each file atomically (temp file + rename), skipping identical content.
+
+    ``fresh``: ``root`` is a new staging folder, swapped in whole: nothing to compare
+    with and no reader to protect, so files are written in place.
+    """
+    made: set[Path] = set()
     for rel, content in files.items():
         dest = root / rel
-        try:
-            if dest.read_bytes() == content:
-                continue
-        except OSError:
+        if not fresh:
+            try:
+                if dest.read_bytes() == content:
+                    continue
+            except OSError:
+                pass
+        if dest.parent not in made:
             dest.parent.mkdir(parents=True, exist_ok=True)
+            made.add(dest.parent)
+        if fresh:
+            dest.write_bytes(content)
+            continue
         tmp = dest.with_name(f".{dest.name}.tmp")
         tmp.write_bytes(content)
         tmp.replace(dest)

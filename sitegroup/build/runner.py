@@ -197,12 +197,12 @@ def _finish_state(
     task: SiteTask,
     pages: dict[str, list[str]],
     articles: list[ListItem],
-    hashes: dict[str, str] | None = None,
+    hashes: dict[str, str],
 ) -> None:
     """Write sitemap, robots and the state file (last: it marks the site as done).
 
-    ``hashes`` (file → digest) are carried over from a partial update; ``None`` hashes
-    every file below ``root`` (a full build).
+    ``hashes`` (file → digest) covers every other file the site has; the two files
+    written here are added.
     """
     site = task.context["site"]
     every = [p for files in pages.values() for p in files]
@@ -211,14 +211,7 @@ def _finish_state(
         "robots.txt": robots(site["url"]),
     }
     write_files(root, extra)
-    if hashes is None:
-        hashes = {
-            p.relative_to(root).as_posix(): file_digest(p.read_bytes())
-            for p in sorted(root.rglob("*"))
-            if p.is_file() and not p.name.startswith(".")
-        }
-    else:
-        hashes.update({rel: file_digest(content) for rel, content in extra.items()})
+    hashes.update({rel: file_digest(content) for rel, content in extra.items()})
     state = {
         "site": task.site_id,
         "fingerprint": task.fingerprint,
@@ -344,13 +337,24 @@ def _render(task: SiteTask, theme_path: Path, out_dir: Path, data: DataSource | 
         rendered = _renderer(task, theme_path, data, filters).render(
             ALL_SCOPES, articles, site_data
         )
+        hashes: dict[str, str] = {}
         for files in rendered.values():
-            write_files(staging, files)
-        pages = sum(1 for p in staging.rglob("*.html"))
+            write_files(staging, files, fresh=True)
+            hashes.update({rel: file_digest(content) for rel, content in files.items()})
+        # What Pelican wrote (articles, images) is read back once, for its hash.
+        for path in staging.rglob("*"):
+            rel = path.relative_to(staging).as_posix()
+            if rel not in hashes and path.is_file() and not path.name.startswith("."):
+                hashes[rel] = file_digest(path.read_bytes())
+        pages = sum(1 for rel in hashes if rel.endswith(".html"))
         if pages == 0:
             raise BuildError(task.site_id, None, "没有生成任何页面")
         _finish_state(
-            staging, task, {scope: sorted(files) for scope, files in rendered.items()}, articles
+            staging,
+            task,
+            {scope: sorted(files) for scope, files in rendered.items()},
+            articles,
+            hashes,
         )
         _swap(staging, out_dir / task.site_id)
         return SiteResult(
