@@ -23,6 +23,7 @@ from sitegroup.build.pages import (
     record_view,
 )
 from sitegroup.build.plan import STATE_FILE, built_state
+from sitegroup.labels import RECORD_KIND_LABELS
 from sitegroup.partition import HEADLINES_SCOPE, RECORD_SCOPES
 from sitegroup.tenants.registry import Group
 from sitegroup.theme import Theme
@@ -71,96 +72,120 @@ def verify_group(
     assets_url: str = "/_assets/",
     on_site: Callable[[str], None] | None = None,
 ) -> VerifyResult:
+    """Compare every built site with the store; each difference becomes a :class:`Drift`."""
     result = VerifyResult()
     headlines = store.current_headlines(limit=headline_window)
-    digest = headline_digest(headlines)
     canonical: dict[tuple[str, int], bytes] = {}
-    status = {k: s for k, (_, s, _) in store.record_states().items()}
     for site in group:
         result.sites += 1
-        drift = _site_checker(result, site.id)
         state = built_state(out_dir, site.id)
         if state is None:
-            drift(STATE_FILE, "站点尚未构建")
+            result.drifts.append(Drift(site.id, STATE_FILE, "站点尚未构建"))
             continue
-        root = out_dir / site.id
         ctx = site_context(group, site, theme, links=links, assets_url=assets_url)
-        renderer = PageRenderer(ctx, theme.path)
-        record_template = renderer.env.get_template("_record.html")
-
-        # Files: what the build wrote, unaltered.
-        for rel, expected in state.get("hashes", {}).items():
-            result.files_checked += 1
-            try:
-                actual = file_digest((root / rel).read_bytes())
-            except OSError:
-                drift(rel, "文件缺失")
-                continue
-            if actual != expected:
-                drift(rel, "文件内容与构建时不一致（被手工改动？）")
-
-        # Headlines: the current version everywhere.
-        home = _read(root, "index.html")
-        found = HEADLINES_ATTR.search(home)
-        if found is None or found.group(1) != digest:
-            drift("index.html", "头版版本不是最新（请运行 sitegroup build --changed）")
-        news_pages = "".join(_read(root, p) for p in state["pages"].get(HEADLINES_SCOPE, []))
-        for h in headlines:
-            if renderer.headline_item(h).href not in news_pages:
-                drift("news/", f"缺少头版 {h.id}")
-
-        # Records: exactly the expected ones, current version, canonical bytes.
+        check = _SiteCheck(result, site.id, out_dir / site.id, state, PageRenderer(ctx, theme.path))
+        check.files()
+        check.headlines(headlines)
         for kind in RECORD_SCOPES:
-            expected_rows = store.latest_records(kind, site.region_code, limit=records_limit)
-            expected = {r.record.key: r for r in expected_rows}
-            seen: set[str] = set()
-            for rel in state["pages"].get(kind, []):
-                if not rel.endswith(".html"):
-                    continue
-                for m in RECORD_ROW.finditer(_read(root, rel)):
-                    key = m.group(1)
-                    result.records_checked += 1
-                    if key in seen:
-                        drift(rel, f"记录 {key} 重复出现")
-                    seen.add(key)
-                    stored = expected.get(key)
-                    if stored is None:
-                        why = {"withdrawn": "已撤回", "expired": "已过期"}.get(
-                            status.get(key, ""), "不应出现在本站"
-                        )
-                        drift(rel, f"记录 {key} {why}，却仍在页面上")
-                        continue
-                    ck = (key, stored.version)
-                    if ck not in canonical:
-                        html = record_template.render(
-                            record=record_view(stored.record, stored.version)
-                        )
-                        block = RECORD_ROW.search(html)
-                        canonical[ck] = block.group(0).encode() if block else b""
-                    if m.group(0).encode() != canonical[ck]:
-                        drift(rel, f"记录 {key} 的公示内容与标准版本不一致")
-            for key in expected.keys() - seen:
-                drift(kind, f"缺少{_label(kind)}记录 {key}")
+            expected = store.latest_records(kind, site.region_code, limit=records_limit)
+            check.records(kind, expected, store, canonical)
         if on_site:
             on_site(site.id)
     return result
 
 
-def _label(kind: str) -> str:
-    from sitegroup.labels import RECORD_KIND_LABELS
+class _SiteCheck:
+    """The checks of one built site; each built file is read at most once."""
 
-    return RECORD_KIND_LABELS[kind]
+    def __init__(
+        self,
+        result: VerifyResult,
+        site_id: str,
+        root: Path,
+        state: dict[str, Any],
+        renderer: PageRenderer,
+    ) -> None:
+        self.result = result
+        self.site_id = site_id
+        self.root = root
+        self.state = state
+        self.renderer = renderer
+        self._files: dict[str, bytes | None] = {}
+
+    def drift(self, path: str, message: str) -> None:
+        self.result.drifts.append(Drift(self.site_id, path, message))
+
+    def read(self, rel: str) -> bytes | None:
+        if rel not in self._files:
+            try:
+                self._files[rel] = (self.root / rel).read_bytes()
+            except OSError:
+                self._files[rel] = None
+        return self._files[rel]
+
+    def text(self, rel: str) -> str:
+        return (self.read(rel) or b"").decode("utf-8", errors="replace")
+
+    def files(self) -> None:
+        """Every file the build wrote is there, unaltered."""
+        for rel, expected in self.state.get("hashes", {}).items():
+            self.result.files_checked += 1
+            content = self.read(rel)
+            if content is None:
+                self.drift(rel, "文件缺失")
+            elif file_digest(content) != expected:
+                self.drift(rel, "文件内容与构建时不一致（被手工改动？）")
+
+    def headlines(self, headlines: list[Any]) -> None:
+        """The home page shows the current headline version; the news lists list them all."""
+        found = HEADLINES_ATTR.search(self.text("index.html"))
+        if found is None or found.group(1) != headline_digest(headlines):
+            self.drift("index.html", "头版版本不是最新（请运行 sitegroup build --changed）")
+        pages = self.state["pages"].get(HEADLINES_SCOPE, [])
+        news = "".join(self.text(p) for p in pages if p.endswith(".html"))
+        for h in headlines:
+            if self.renderer.headline_item(h).href not in news:
+                self.drift("news/", f"缺少头版 {h.id}")
+
+    def records(
+        self,
+        kind: str,
+        expected_rows: list[Any],
+        store: Any,
+        canonical: dict[tuple[str, int], bytes],
+    ) -> None:
+        """Exactly the expected records of ``kind``, at their version, in canonical bytes."""
+        expected = {r.record.key: r for r in expected_rows}
+        seen: set[str] = set()
+        for rel in self.state["pages"].get(kind, []):
+            if not rel.endswith(".html"):
+                continue
+            for m in RECORD_ROW.finditer(self.text(rel)):
+                key = m.group(1)
+                self.result.records_checked += 1
+                if key in seen:
+                    self.drift(rel, f"记录 {key} 重复出现")
+                seen.add(key)
+                stored = expected.get(key)
+                if stored is None:
+                    self.drift(rel, f"记录 {key} {_why_not_here(store, key)}，却仍在页面上")
+                elif m.group(0).encode() != self._canonical(stored, canonical):
+                    self.drift(rel, f"记录 {key} 的公示内容与标准版本不一致")
+        for key in expected.keys() - seen:
+            self.drift(kind, f"缺少{RECORD_KIND_LABELS[kind]}记录 {key}")
+
+    def _canonical(self, stored: Any, cache: dict[tuple[str, int], bytes]) -> bytes:
+        """The row of the canonical ``_record.html`` partial (the same for every site)."""
+        ck = (stored.record.key, stored.version)
+        if ck not in cache:
+            template = self.renderer.env.get_template("_record.html")
+            html = template.render(record=record_view(stored.record, stored.version))
+            block = RECORD_ROW.search(html)
+            cache[ck] = block.group(0).encode() if block else b""
+        return cache[ck]
 
 
-def _site_checker(result: VerifyResult, site_id: str) -> Callable[[str, str], None]:
-    def drift(path: str, message: str) -> None:
-        result.drifts.append(Drift(site_id, path, message))
-
-    return drift
-
-
-def _read(root: Path, rel: str) -> str:
-    try:
-        return (root / rel).read_text(encoding="utf-8")
-    except OSError:
-        return ""
+def _why_not_here(store: Any, key: str) -> str:
+    stored = store.get_record(key)
+    status = stored.status if stored else ""
+    return {"withdrawn": "已撤回", "expired": "已过期"}.get(status, "不应出现在本站")
