@@ -205,6 +205,11 @@ class PageRenderer:
         # what differs per site travels in the render context and the filters.
         self.env.filters.update(filters or template_filters({}, self.site["home"]))
         self.globals = template_globals(ctx)
+        self._all_columns = list(walk_columns(ctx["columns"]))
+        #: The article column that lists pushed headlines (信用动态 in the theme).
+        self._headline_column = next(
+            (c for c in self._columns("articles") if c["params"].get("headlines")), None
+        )
         self.page_size = int(ctx["vi"].get("page_size", 10))
 
     # Each scope's pages, as {path below the site root: bytes}.
@@ -236,7 +241,7 @@ class PageRenderer:
         return out
 
     def _columns(self, kind: str) -> list[dict[str, Any]]:
-        return [c for c in walk_columns(self.ctx["columns"]) if c["kind"] == kind]
+        return [c for c in self._all_columns if c["kind"] == kind]
 
     def _merge(self, local: list[ListItem], headlines: Sequence[Headline]) -> list[ListItem]:
         pushed = [self.headline_item(h) for h in headlines]
@@ -252,8 +257,9 @@ class PageRenderer:
         )
 
     def headline_path(self, headline_id: str) -> str:
-        news = next(c for c in self._columns("articles") if c["params"].get("headlines"))
-        return f"{news['path']}{HEADLINE_DIR}{headline_id}.html"
+        if self._headline_column is None:
+            raise ValueError("the theme has no article column with params.headlines = true")
+        return f"{self._headline_column['path']}{HEADLINE_DIR}{headline_id}.html"
 
     def _page(self, template: str, path: str, **kwargs: Any) -> tuple[str, bytes]:
         html = self.env.get_template(f"{template}.html").render(
@@ -266,7 +272,7 @@ class PageRenderer:
     ) -> dict[str, bytes]:
         """Column lists without headlines, page-kind columns, sections and 404."""
         files: dict[str, bytes] = {}
-        for col in walk_columns(self.ctx["columns"]):
+        for col in self._all_columns:
             if col["kind"] == "articles" and not col["params"].get("headlines"):
                 files.update(self._article_list(col, by_column.get(col["id"], [])))
             elif col["kind"] in ("page", "section"):
@@ -342,8 +348,8 @@ class PageRenderer:
         return files
 
     def _headline_article(self, headline: Headline) -> dict[str, bytes]:
-        col = next(c for c in self._columns("articles") if c["params"].get("headlines"))
         path = self.headline_path(headline.id)
+        col = self._headline_column
         article = SimpleNamespace(
             title=headline.title,
             content=Markup(headline.body_html),
