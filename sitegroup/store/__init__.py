@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -281,48 +281,34 @@ class Store:
             history: list[dict[str, Any]] = []
             for key, item in latest.items():
                 old = existing.get(key)
-                digest = item.content_hash()
                 if item.withdraw:
                     if old is None or old.status == WITHDRAWN:
                         outcome.missing += old is None
                         outcome.unchanged += old is not None
                         continue
+                    # The stored version, marked withdrawn: same content, new version.
                     current = Record.from_json(self._record_data(conn, key))
-                    status, digest = WITHDRAWN, old.content_hash
-                    region, kind = old.region_code, old.kind
+                    row = self._record_row(current, WITHDRAWN, old.content_hash, push_id, now)
                     outcome.withdrawn += 1
-                    row = self._record_row(current, status, digest, push_id, now)
-                    data = row["data"]
                 else:
-                    expired = item.expires_on is not None and item.expires_on < today
-                    status = EXPIRED if expired else ACTIVE
+                    digest = item.content_hash()
                     if old is not None and old.content_hash == digest:
                         outcome.unchanged += 1
                         continue
-                    region, kind = item.region_code, item.kind
-                    row = self._record_row(item, status, digest, push_id, now)
-                    data = row["data"]
+                    expired = item.expires_on is not None and item.expires_on < today
+                    row = self._record_row(
+                        item, EXPIRED if expired else ACTIVE, digest, push_id, now
+                    )
                     if old is None:
                         outcome.added += 1
                     else:
                         outcome.updated += 1
-                        if old.region_code != region or old.kind != kind:
+                        if (old.region_code, old.kind) != (item.region_code, item.kind):
                             outcome.touched.setdefault(old.kind, set()).add(old.region_code)
-                version = 1 if old is None else old.version + 1
-                row["version"] = version
+                row["version"] = 1 if old is None else old.version + 1
                 (inserts if old is None else updates).append(row)
-                history.append(
-                    {
-                        "key": key,
-                        "version": version,
-                        "status": status,
-                        "content_hash": digest,
-                        "data": data,
-                        "push_id": push_id,
-                        "recorded_at": now,
-                    }
-                )
-                outcome.touched.setdefault(kind, set()).add(region)
+                history.append(_history_row(row, now))
+                outcome.touched.setdefault(row["kind"], set()).add(row["region_code"])
             for chunk in _chunks(inserts):
                 conn.execute(records.insert(), list(chunk))
             if updates:
@@ -435,15 +421,15 @@ class Store:
                 conn.execute(
                     record_versions.insert(),
                     [
-                        {
-                            "key": r.key,
-                            "version": r.version + 1,
-                            "status": EXPIRED,
-                            "content_hash": r.content_hash,
-                            "data": r.data,
-                            "push_id": push_id,
-                            "recorded_at": now,
-                        }
+                        _history_row(
+                            {
+                                **r._mapping,
+                                "version": r.version + 1,
+                                "status": EXPIRED,
+                                "push_id": push_id,
+                            },
+                            now,
+                        )
                         for r in chunk
                     ],
                 )
@@ -516,6 +502,12 @@ class Store:
 class _Seen:
     version: int
     content_hash: str
+
+
+def _history_row(row: Mapping[str, Any], recorded_at: datetime) -> dict[str, Any]:
+    """The ``record_versions`` row of a record row just written."""
+    keys = ("key", "version", "status", "content_hash", "data", "push_id")
+    return {**{k: row[k] for k in keys}, "recorded_at": recorded_at}
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
