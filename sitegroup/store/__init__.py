@@ -36,6 +36,8 @@ ACTIVE, WITHDRAWN, EXPIRED = "active", "withdrawn", "expired"
 _CHUNK = 500
 #: Inserting this many records refreshes the planner statistics (PostgreSQL).
 _ANALYZE_AFTER = 1000
+#: PostgreSQL advisory lock key that serializes pushes ("sgpush" in ASCII).
+_PUSH_LOCK = 0x736770757368
 
 #: What a push changed, by scope (``headlines`` or a record kind) → region codes of the
 #: changed items (their own regions; the path up to the nation follows from them).
@@ -110,6 +112,11 @@ class Store:
     # -- the ledger -------------------------------------------------------------------
 
     def _begin_push(self, conn: sa.Connection, kind: str, source: str, sha: str) -> int:
+        if conn.dialect.name == "postgresql":
+            # Pushes run one at a time, so push ids are in commit order and a reader that
+            # has seen push N has seen every push before it (the search index syncs by it).
+            # SQLite serializes writers already.
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PUSH_LOCK})
         now = _now()
         result = conn.execute(
             pushes.insert().values(
@@ -486,6 +493,29 @@ class Store:
                 .order_by(record_versions.c.version)
             )
             return [dict(r._mapping) for r in rows]
+
+    def last_record_push(self) -> int:
+        """The id of the last push that changed a record (0: none yet)."""
+        with self.engine.connect() as conn:
+            return int(conn.execute(sa.select(sa.func.max(records.c.push_id))).scalar() or 0)
+
+    def count_active(self) -> int:
+        with self.engine.connect() as conn:
+            query = sa.select(sa.func.count()).where(records.c.status == ACTIVE)
+            return int(conn.execute(query).scalar_one())
+
+    def records_since(self, push_id: int | None, *, batch: int = 5000) -> Iterator[StoredRecord]:
+        """The current version of every record changed after ``push_id`` (None: all), any
+        status, in push order; streamed in batches from one snapshot."""
+        query = sa.select(records.c.data, records.c.version, records.c.status).order_by(
+            records.c.push_id, records.c.key
+        )
+        if push_id is not None:
+            query = query.where(records.c.push_id > push_id)
+        with self.engine.connect() as conn:
+            result = conn.execution_options(stream_results=True, yield_per=batch).execute(query)
+            for row in result:
+                yield StoredRecord(Record.from_json(row.data), row.version, row.status)
 
     def record_states(self) -> dict[str, tuple[int, str, str]]:
         """key → (version, status, content hash) of every record: for checks and tests."""

@@ -88,6 +88,7 @@ records = sa.Table(
     sa.Index(None, "status", "expires_on"),
     sa.Index(None, "subject_code"),
     sa.Index(None, "document_no"),
+    sa.Index(None, "push_id"),
 )
 
 record_versions = sa.Table(
