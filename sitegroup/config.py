@@ -7,6 +7,7 @@ Production names PostgreSQL with ``SITEGROUP_DATABASE_URL=postgresql://…``.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -26,6 +27,26 @@ class Settings(BaseSettings):
     #: 公示 list depth: pages of the newest records per kind and site; older ones via 信用查询.
     records_page_size: int = 20
     records_max_pages: int = 10
+    #: The group's tenant configs (the API maps a ``site`` id to its region with them).
+    tenants_dir: Path = Path("tenants")
+
+    #: ``embedded`` (SQLite FTS5 file, no server) or ``meilisearch`` (production).
+    search_backend: Literal["embedded", "meilisearch"] = "embedded"
+    #: The embedded index file; default: ``search.sqlite3`` beside a SQLite store, else
+    #: ``var/search.sqlite3``.
+    search_path: Path | None = None
+    meili_url: str = "http://127.0.0.1:7700"
+    meili_key: str | None = None
+    meili_index: str = "records"
+    #: Seconds before a Meilisearch request counts as failed (the API answers 503).
+    meili_timeout: float = 5.0
+
+    def index_path(self) -> Path:
+        """Where the embedded search index lives."""
+        if self.search_path is not None:
+            return self.search_path
+        store_file = sqlite_path(self.database_url)
+        return (store_file.parent if store_file else Path("var")) / "search.sqlite3"
 
 
 def sqlite_path(url: str) -> Path | None:
