@@ -4,6 +4,10 @@
     run_records(path, store=…, group=…)     双公示 / 红黑名单 records for the sites of their region
     run_expire(store=…, group=…, today=…)   take records whose disclosure period ended off
 
+Given an ``index``, a record push or expiry then brings the search index up to date in
+the same run (after the store commit: the store is the truth, and a failed index update
+is reported and caught up by ``sitegroup index sync`` without losing anything).
+
 Bad rows are refused with file, line, field and reason (and written to a rejects
 file); good rows still apply. Re-running the same file changes nothing.
 """
@@ -24,6 +28,8 @@ from sitegroup.labels import RECORD_KIND_LABELS
 from sitegroup.models.records import RECORD_KINDS, Record, RecordKind
 from sitegroup.partition import HEADLINES_SCOPE, sites_for_region
 from sitegroup.regions import RegionTable
+from sitegroup.search.backend import IndexUnavailable, SearchBackend
+from sitegroup.search.sync import SyncResult, sync_index
 from sitegroup.store import PushOutcome, Store, Touched
 from sitegroup.tenants.registry import Group
 
@@ -43,6 +49,19 @@ class PushResult:
     problems: list[RowProblem] = field(default_factory=list)
     rows: int = 0
     rejects_file: Path | None = None
+    index_sync: SyncResult | None = None
+    index_error: str | None = None
+    """Why the search index could not be updated (the store holds the push regardless)."""
+
+    def sync(self, store: Store, index: SearchBackend | None) -> None:
+        if index is None:
+            return
+        try:
+            self.index_sync = sync_index(store, index)
+        except IndexUnavailable as exc:
+            self.index_error = (
+                f"数据已入库，但检索索引未能同步：{exc}；恢复后运行 sitegroup index sync"
+            )
 
     def summary(self) -> str:
         o = self.outcome
@@ -113,6 +132,7 @@ def run_records(
     regions: RegionTable | None = None,
     rejects: Path | None = None,
     progress: Callable[[int, int], None] | None = None,
+    index: SearchBackend | None = None,
 ) -> PushResult:
     """Push one CSV or JSON Lines file of records; bad rows go to the rejects file."""
     regions = regions or RegionTable.default()
@@ -154,6 +174,7 @@ def run_records(
     if problems:
         result.rejects_file = rejects or path.with_name(path.name + ".rejects.csv")
         write_rejects(result.rejects_file, problems)
+    result.sync(store, index)
     return result
 
 
@@ -184,6 +205,10 @@ def write_rejects(path: Path, problems: list[RowProblem]) -> None:
             writer.writerow([p.file, p.line, p.field, p.reason])
 
 
-def run_expire(*, store: Store, group: Group, today: date) -> PushResult:
+def run_expire(
+    *, store: Store, group: Group, today: date, index: SearchBackend | None = None
+) -> PushResult:
     """Daily: records whose disclosure period ended leave every page (idempotent)."""
-    return PushResult(store.expire(today=today, affected_for=affected_sites(group)))
+    result = PushResult(store.expire(today=today, affected_for=affected_sites(group)))
+    result.sync(store, index)
+    return result

@@ -2,35 +2,110 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import urlsplit
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 import sitegroup
+from search_api import search
+from search_api.errors import install_handlers
+from search_api.services import Services
+from sitegroup.config import Settings
+from sitegroup.search.backend import IndexUnavailable, SearchBackend
+from sitegroup.tenants.registry import Group
 
 
 class Health(BaseModel):
-    """``GET /api/health``: whether the API is up, and which version answers."""
+    """``GET /api/health``: whether the API and its dependencies are up."""
 
     status: str
     version: str
+    store: dict[str, Any]
+    index: dict[str, Any]
 
 
-def create_app(settings: Any = None) -> FastAPI:
-    """Build the API app; settings are passed in, nothing is read at import time."""
+def _origins(group: Group) -> list[str]:
+    origins = set()
+    for site in group:
+        parts = urlsplit(site.url)
+        if parts.scheme and parts.netloc:
+            origins.add(f"{parts.scheme}://{parts.netloc}")
+    return sorted(origins)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    group: Group | None = None,
+    index: SearchBackend | None = None,
+    store: Any = None,
+) -> FastAPI:
+    """Build the API app; settings are passed in (default: from the environment)."""
+    settings = settings or Settings()
+    services = Services.create(settings, group=group, index=index, store=store)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        services.close()
+
     app = FastAPI(
         title="信用中国网站群 API",
         version=sitegroup.__version__,
         docs_url="/api/docs",
         openapi_url="/api/openapi.json",
+        lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.services = services
+    # Only the group's own sites may call the API from a browser.
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=_origins(services.group),
+        allow_methods=["GET", "POST"],
+        allow_headers=["Content-Type"],
+        max_age=3600,
+    )
+    install_handlers(app)
     router = APIRouter(prefix="/api", tags=["health"])
 
-    @router.get("/health", response_model=Health)
-    def health() -> Health:
-        return Health(status="ok", version=sitegroup.__version__)
+    @router.get("/health", response_model=Health, summary="服务与依赖状态")
+    def health(request: Request) -> JSONResponse:
+        svc: Services = request.app.state.services
+        store_state: dict[str, Any] = {"status": "ok"}
+        last_push: int | None = None
+        try:
+            last_push = svc.store.last_record_push()
+            store_state["last_push"] = last_push
+        except Exception as exc:  # any driver error: report, never crash the probe
+            store_state = {"status": "down", "message": f"数据库无法访问：{exc}"[:300]}
+        index_state: dict[str, Any] = {"status": "ok", "backend": svc.index.name}
+        try:
+            status = svc.index.status()
+            index_state.update(documents=status.documents, synced_push=status.synced_push)
+            if last_push is not None and status.synced_push != last_push:
+                index_state["status"] = "behind"
+                index_state["message"] = (
+                    f"检索索引同步至推送 #{status.synced_push}，数据库已到 #{last_push}；"
+                    "运行 sitegroup index sync"
+                )
+        except IndexUnavailable as exc:
+            index_state.update(status="down", message=str(exc))
+        down = "down" in (store_state["status"], index_state["status"])
+        body = {
+            "status": "degraded" if down else "ok",
+            "version": sitegroup.__version__,
+            "store": store_state,
+            "index": index_state,
+        }
+        return JSONResponse(body, status_code=503 if down else 200)
 
     app.include_router(router)
+    app.include_router(search.router)
     return app

@@ -11,9 +11,11 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from search_api.app import create_app
 
 
-def create_preview_app(build_dir: Path, root_site: str, settings: Any = None) -> FastAPI:
+def create_preview_app(
+    build_dir: Path, root_site: str, settings: Any = None, *, group: Any = None
+) -> FastAPI:
     """The API app with the built sites mounted behind it (API routes win)."""
-    app = create_app(settings)
+    app = create_app(settings, group=group)
     base = build_dir.resolve()
 
     @app.get("/", include_in_schema=False)

@@ -64,6 +64,12 @@ def _store(settings: Any, *, upgrade: bool | None = None) -> Any:
     return open_store(settings.database_url, upgrade=upgrade)
 
 
+def _index(settings: Any) -> Any:
+    from sitegroup.search import open_index
+
+    return open_index(settings)
+
+
 def _today(value: str | None) -> Any:
     from datetime import date, datetime
     from zoneinfo import ZoneInfo
@@ -306,15 +312,32 @@ def serve(
     from sitegroup.build.runner import DataSource
 
     group, theme = _load(tenants_dir)
+    settings = _settings(database_url).model_copy(update={"tenants_dir": tenants_dir})
     if do_build:
-        data = DataSource.from_settings(_settings(database_url))
+        data = DataSource.from_settings(settings)
         result = _progress_build(group, theme, out_dir, data=data)
         click.echo(result.summary())
         if result.failed:
             sys.exit(1)
-    app = create_preview_app(out_dir, group.root)
+    _sync_or_warn(settings)
+    app = create_preview_app(out_dir, group.root, settings, group=group)
     click.echo(f"预览: http://{host}:{port}/  (共 {len(group)} 个站点；API 文档 /api/docs)")
     uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def _sync_or_warn(settings: Any) -> None:
+    """Bring the search index up to date before serving; a failure is a warning only."""
+    from sitegroup.search import IndexUnavailable
+    from sitegroup.search.sync import sync_index
+
+    index = _index(settings)
+    try:
+        with _store(settings) as store:
+            click.echo(sync_index(store, index).summary())
+    except IndexUnavailable as exc:
+        click.secho(f"警告：检索索引未能同步（{exc}）；查询接口将返回 503", fg="yellow", err=True)
+    finally:
+        index.close()
 
 
 @main.command()
@@ -322,7 +345,7 @@ def serve(
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=1, show_default=True, type=int)
 def api(host: str, port: int, workers: int) -> None:
-    """Run the API alone with uvicorn."""
+    """Run the API alone with uvicorn (settings from SITEGROUP_* variables)."""
     import uvicorn
 
     uvicorn.run(
@@ -346,10 +369,20 @@ def verify(
 ) -> None:
     """Prove the built group is in sync with the store (exit 1 on any drift)."""
     from sitegroup.build.verify import verify_group
+    from sitegroup.search import IndexUnavailable
+    from sitegroup.search.sync import index_lag
 
     settings = _settings(database_url)
     group, theme = _load(tenants_dir)
+    idx = _index(settings)
     with _store(settings) as store:
+        try:
+            lag = index_lag(store, idx)
+            index_problem = None if lag.ok else lag.message()
+        except IndexUnavailable as exc:
+            index_problem = f"检索索引无法访问：{exc}"
+        finally:
+            idx.close()
         result = verify_group(
             group,
             theme,
@@ -360,12 +393,17 @@ def verify(
             links=links,  # type: ignore[arg-type]
             assets_url=assets_url,
         )
-    if result.ok:
+    if index_problem:
+        click.secho(f"不一致：{index_problem}", fg="red", err=True)
+    if result.ok and not index_problem:
         click.echo(
             f"一致：{result.sites} 个站点，核对 {result.files_checked} 个文件、"
-            f"{result.records_checked} 处公示记录，未发现偏差"
+            f"{result.records_checked} 处公示记录，检索索引同步至推送 #{lag.store_push}，"
+            "未发现偏差"
         )
         return
+    if result.ok:
+        sys.exit(1)
     by_site: dict[str, int] = {}
     for d in result.drifts:
         by_site[d.site] = by_site.get(d.site, 0) + 1
@@ -377,6 +415,74 @@ def verify(
     if len(result.drifts) > 50:
         click.echo(f"  … 另有 {len(result.drifts) - 50} 处", err=True)
     sys.exit(1)
+
+
+@main.group()
+def index() -> None:
+    """The search index behind /api/search (embedded SQLite FTS5 or Meilisearch)."""
+
+
+@index.command("sync")
+@database_option
+def index_sync(database_url: str | None) -> None:
+    """Apply every store change the index has not seen (a new index is built in full)."""
+    from sitegroup.search.sync import sync_index
+
+    settings = _settings(database_url)
+    idx = _index(settings)
+    try:
+        with _store(settings) as store:
+            click.echo(sync_index(store, idx, progress=_count_progress("同步")).summary())
+    finally:
+        idx.close()
+
+
+@index.command("rebuild")
+@database_option
+def index_rebuild(database_url: str | None) -> None:
+    """Rebuild the index from the store (searches keep answering from the old one)."""
+    from sitegroup.search.sync import rebuild_index
+
+    settings = _settings(database_url)
+    idx = _index(settings)
+    try:
+        with _store(settings) as store:
+            total = store.count_active()
+            result = rebuild_index(store, idx, progress=_count_progress("重建", total))
+        click.echo(result.summary())
+    finally:
+        idx.close()
+
+
+@index.command("status")
+@database_option
+def index_status(database_url: str | None) -> None:
+    """Compare the index with the store (exit 1 when it is behind)."""
+    from sitegroup.search.sync import index_lag
+
+    settings = _settings(database_url)
+    idx = _index(settings)
+    try:
+        with _store(settings) as store:
+            lag = index_lag(store, idx)
+    finally:
+        idx.close()
+    click.echo(f"检索后端：{idx.name}")
+    if lag.ok:
+        click.echo(lag.message())
+        return
+    click.secho(lag.message(), fg="red", err=True)
+    sys.exit(1)
+
+
+def _count_progress(verb: str, total: int | None = None) -> Callable[[int], None]:
+    """A progress line on stderr for long index jobs."""
+
+    def show(done: int) -> None:
+        of = f"/{total}" if total else ""
+        click.echo(f"\r{verb}检索索引：{done}{of} 条", nl=False, err=True)
+
+    return show
 
 
 @main.group()
@@ -422,6 +528,10 @@ def _report_push(result: Any) -> None:
     if result.rejects_file:
         click.echo(f"拒收明细已写入 {result.rejects_file}", err=True)
     click.echo(result.summary())
+    if result.index_sync is not None:
+        click.echo(result.index_sync.summary())
+    if result.index_error:
+        click.secho(f"错误：{result.index_error}", fg="red", err=True)
     if result.outcome.changed:
         click.echo("下一步：sitegroup build --changed（只重建受影响的页面）")
 
@@ -466,7 +576,9 @@ def push_records(
     from news_push.job import run_records
 
     group, _ = _load(tenants_dir)
-    with _store(_settings(database_url)) as store:
+    settings = _settings(database_url)
+    index = _index(settings)
+    with _store(settings) as store:
         result = run_records(
             source,
             store=store,
@@ -474,9 +586,11 @@ def push_records(
             today=_today(today),
             kind=kind,  # type: ignore[arg-type]
             rejects=rejects,
+            index=index,
         )
+    index.close()
     _report_push(result)
-    if result.problems:
+    if result.problems or result.index_error:
         sys.exit(1)
 
 
@@ -489,9 +603,14 @@ def push_expire(today: str | None, tenants_dir: Path, database_url: str | None) 
     from news_push.job import run_expire
 
     group, _ = _load(tenants_dir)
-    with _store(_settings(database_url)) as store:
-        result = run_expire(store=store, group=group, today=_today(today))
+    settings = _settings(database_url)
+    index = _index(settings)
+    with _store(settings) as store:
+        result = run_expire(store=store, group=group, today=_today(today), index=index)
+    index.close()
     _report_push(result)
+    if result.index_error:
+        sys.exit(1)
 
 
 @push.command("log")

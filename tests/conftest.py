@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from sitegroup.build.runner import build_group
+from sitegroup.config import Settings
 from sitegroup.store import Store, open_store
 from sitegroup.tenants.loader import load_group
 from sitegroup.tenants.registry import Group
@@ -111,6 +112,21 @@ def demo_build(tmp_path_factory: pytest.TempPathFactory, theme: Theme, demo_stor
     )
     assert not result.failed, result.failed
     return out
+
+
+@pytest.fixture(scope="session")
+def demo_settings(tmp_path_factory: pytest.TempPathFactory, demo_store_url: str) -> Settings:
+    """Settings for the demo store with an embedded search index synced to it."""
+    from sitegroup.search import open_index
+    from sitegroup.search.sync import rebuild_index
+
+    path = tmp_path_factory.mktemp("demo-index") / "search.sqlite3"
+    settings = Settings(database_url=demo_store_url, search_path=path, tenants_dir=DEMO_TENANTS)
+    index = open_index(settings)
+    with open_store(demo_store_url) as store:
+        rebuild_index(store, index)
+    index.close()
+    return settings
 
 
 # -- the store on both backends ------------------------------------------------------

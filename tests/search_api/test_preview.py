@@ -11,10 +11,12 @@ from search_api.preview import create_preview_app
 
 
 @pytest.fixture
-def client(demo_build: Path):
+def client(demo_build: Path, demo_settings):
     # A sync client: the app runs in its own thread, so the suite may share the main
     # thread's event loop with Playwright's sync API (the browser tests) without clashing.
-    with TestClient(create_preview_app(demo_build, "main"), follow_redirects=False) as c:
+    with TestClient(
+        create_preview_app(demo_build, "main", demo_settings), follow_redirects=False
+    ) as c:
         yield c
 
 
@@ -47,6 +49,8 @@ def test_api_is_mounted(client) -> None:
     response = client.get("/api/health")
     assert response.status_code == 200
     assert response.json()["status"] == "ok"
+    search = client.get("/api/search", params={"q": "杭州", "site": "zhejiang"})
+    assert search.status_code == 200 and search.json()["total"] > 0
 
 
 def test_head_and_feed_content_type(client) -> None:

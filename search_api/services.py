@@ -1,0 +1,66 @@
+"""What the API's routers share: settings, the group, the index and the store (per app)."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from search_api.errors import ApiError
+from sitegroup.config import Settings
+from sitegroup.regions import RegionTable
+from sitegroup.search import SearchBackend, open_index
+from sitegroup.tenants.registry import Group, Site
+
+
+@dataclass
+class Services:
+    settings: Settings
+    group: Group
+    index: SearchBackend
+    _store: Any = None
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @classmethod
+    def create(
+        cls,
+        settings: Settings,
+        *,
+        group: Group | None = None,
+        index: SearchBackend | None = None,
+        store: Any = None,
+    ) -> Services:
+        if group is None:
+            from sitegroup.tenants.loader import load_group
+            from sitegroup.theme import load_theme
+
+            group = load_group(settings.tenants_dir, load_theme())
+        return cls(settings, group, index if index is not None else open_index(settings), store)
+
+    @cached_property
+    def regions(self) -> RegionTable:
+        return RegionTable.default()
+
+    def site(self, site_id: str | None) -> Site:
+        site_id = site_id or self.group.root
+        if site_id not in self.group:
+            raise ApiError(
+                404, "unknown_site", f"未知站点“{site_id[:40]}”：请检查 site 参数", "site"
+            )
+        return self.group[site_id]
+
+    @property
+    def store(self) -> Any:
+        """The store, opened on first use (the API starts even when it is down)."""
+        with self._lock:
+            if self._store is None:
+                from sitegroup.store import open_store
+
+                self._store = open_store(self.settings.database_url)
+            return self._store
+
+    def close(self) -> None:
+        self.index.close()
+        if self._store is not None:
+            self._store.close()
