@@ -50,3 +50,25 @@ def test_verify_passes_after_the_demo_push_and_fails_on_a_hand_edit(tmp_path: Pa
     assert code == 1
     assert "不一致：" in text
     assert "zhejiang/disclosure/penalties/index.html: 文件内容与构建时不一致" in text
+
+
+def test_verify_reports_a_search_index_behind_the_store(tmp_path: Path, monkeypatch) -> None:
+    common = ["--tenants", str(DEMO_TENANTS), "--database-url", f"sqlite:///{tmp_path / 'db'}"]
+    out = ["--out", str(tmp_path / "build")]
+    records = DEMO_DATA / "records"
+    code, text = run("push", "records", str(records / "licenses.csv"), *common)
+    assert code == 0 and "检索索引已重建" in text, text
+    # The index is out of reach during the next push: the records land, the index does not.
+    (tmp_path / "unreachable").mkdir()
+    monkeypatch.setenv("SITEGROUP_SEARCH_PATH", str(tmp_path / "unreachable"))
+    code, text = run("push", "records", str(records / "lists.jsonl"), *common)
+    assert code == 1 and "检索索引未能同步" in text, text
+    monkeypatch.delenv("SITEGROUP_SEARCH_PATH")
+    code, text = run("build", *out, *common, "--workers", "1")
+    assert code == 0, text
+    code, text = run("verify", *out, *common)
+    assert code == 1 and "检索索引落后于数据库" in text and "sitegroup index sync" in text
+    code, text = run("index", "sync", "--database-url", f"sqlite:///{tmp_path / 'db'}")
+    assert code == 0, text
+    code, text = run("verify", *out, *common)
+    assert code == 0 and "检索索引同步至推送 #2" in text, text
