@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///var/sitegroup.sqlite3"
@@ -27,8 +28,12 @@ class Settings(BaseSettings):
     #: 公示 list depth: pages of the newest records per kind and site; older ones via 信用查询.
     records_page_size: int = 20
     records_max_pages: int = 10
-    #: The group's tenant configs (the API maps a ``site`` id to its region with them).
-    tenants_dir: Path = Path("tenants")
+    #: The group's tenant configs (the API maps a ``site`` id to its region with them);
+    #: ``SITEGROUP_TENANTS`` as for the CLI's ``--tenants``.
+    tenants_dir: Path = Field(
+        default=Path("tenants"),
+        validation_alias=AliasChoices("SITEGROUP_TENANTS_DIR", "SITEGROUP_TENANTS", "tenants_dir"),
+    )
 
     #: ``embedded`` (SQLite FTS5 file, no server) or ``meilisearch`` (production).
     search_backend: Literal["embedded", "meilisearch"] = "embedded"
