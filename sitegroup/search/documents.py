@@ -134,7 +134,9 @@ def index_doc(record: Record) -> IndexDoc:
         doc_key=doc_key(record.document_no),
         regions=tuple(c for c in region_path(record.region_code) if c != NATIONAL_CODE),
         name_len=min(len(name), MAX_NAME_LEN),
-        day=day_number(record.decided_on),
+        # The packed rank keeps 16 bits of day: 1970-01-01 … 2149-06-06; anything outside
+        # (a typo such as 1905) is clamped the same way on every backend.
+        day=min(max(day_number(record.decided_on), 0), (1 << _DAY_BITS) - 1),
         seq=int(digest[32:42], 16) & ((1 << _SEQ_BITS) - 1),
         tokens=tuple(bigram_tokens(name)),
         data=data,

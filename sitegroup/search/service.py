@@ -45,6 +45,8 @@ __all__ = [
 MAX_SIZE = 50
 MAX_PAGE = 100
 MAX_QUERY = 100
+#: Terms per query (Meilisearch reads at most ten words of a query).
+MAX_TERMS = 10
 SUBJECT_LIMIT = 500
 
 _CODE_SHAPE = re.compile(r"[0-9A-Z]{18}")
@@ -103,6 +105,10 @@ def parse_query(q: str) -> ParsedQuery:
     terms = split_terms(q)
     if not terms:
         raise QueryError("q", "查询内容需包含汉字、字母或数字")
+    if len(terms) > MAX_TERMS:
+        raise QueryError(
+            "q", f"查询词过多：最多 {MAX_TERMS} 个（以空格分隔），实际 {len(terms)} 个"
+        )
     for term in terms:
         if len(term) < MIN_TERM:
             raise QueryError("q", f"查询词“{term}”过短：每个查询词至少 {MIN_TERM} 个字")

@@ -66,3 +66,16 @@ def test_parse_modes() -> None:
     assert text.mode == "text" and text.terms == ("杭州", "科技") and len(text.phrases) == 2
     with pytest.raises(QueryError, match="校验位"):
         parse_query("913301000000000001")
+
+
+def test_too_many_terms_refused() -> None:
+    with pytest.raises(QueryError, match="最多 10 个"):
+        parse_query(" ".join(f"词{n}" for n in range(11)))
+
+
+def test_days_outside_the_packed_range_are_clamped() -> None:
+    from sitegroup.search.documents import index_doc
+    from tests.store.factories import penalty
+
+    old = index_doc(penalty(1, decided="1965-03-01"))
+    assert old.day == 0 and old.rank > 0
