@@ -65,13 +65,14 @@ def build_dir(tmp_path_factory: pytest.TempPathFactory, demo_store_url: str) -> 
 
 
 @pytest.fixture(scope="session")
-def base_url(build_dir: Path) -> Iterator[str]:
-    """The preview app (every site under /<site-id>/ plus the API) on a free loopback port."""
+def base_url(build_dir: Path, demo_settings) -> Iterator[str]:
+    """The preview app (every site under /<site-id>/ plus the API on the demo store and its
+    synced search index) on a free loopback port."""
     import uvicorn
 
     from search_api.preview import create_preview_app
 
-    app = create_preview_app(build_dir, ROOT_SITE)
+    app = create_preview_app(build_dir, ROOT_SITE, demo_settings)
     port = _free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
     server = uvicorn.Server(config)
