@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from sitegroup.labels import LEVEL_LABELS
 from sitegroup.tenants.registry import Group, Site
+from sitegroup.tenants.schema import DEFAULT_API_URL
 from sitegroup.theme import Column, Theme
 
 #: ``path``: every site under one origin at ``/<site-id>/`` (preview, single bucket);
@@ -102,5 +103,7 @@ def site_context(
         "main_url": group[group.root].url,
         "assets_url": assets_url,
         "assets": theme.assets,
+        # The search API the 信用查询 page calls: group-wide, set in the main site's site.toml.
+        "api_url": group[group.root].config.api_url or DEFAULT_API_URL,
         "vi": theme.vi,
     }

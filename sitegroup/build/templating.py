@@ -83,7 +83,7 @@ def template_globals(ctx: Mapping[str, Any]) -> dict[str, Any]:
         "asset": asset,
         "url": url,
         "canonical": canonical,
-        "api_url": ctx.get("api_url", "/api/"),
+        "api_url": ctx["api_url"],
     }
 
 

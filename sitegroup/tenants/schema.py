@@ -8,6 +8,12 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
+#: Where the 信用查询 pages find the search API when the main site's ``api_url`` is unset:
+#: same origin, as ``sitegroup serve`` and the production reverse proxy serve it.
+DEFAULT_API_URL = "/api/"
+_URL_PATH = r"/(?:[A-Za-z0-9._~%!$&'()*+,;=:@-]+/)*"
+_API_URL_RE = re.compile(rf"(?:https?://[A-Za-z0-9.-]+(?::\d+)?)?{_URL_PATH}")
+
 #: Keys a tenant might try in order to restyle its site. They get a dedicated
 #: message instead of a bare "unknown key": the VI is group-wide by policy.
 VI_KEYS = frozenset(
@@ -81,6 +87,11 @@ class SiteConfig(_Strict):
     contact: Contact = Contact()
     filing: Filing
     feature_columns: tuple[FeatureColumnConfig, ...] = ()
+    api_url: str | None = Field(
+        default=None,
+        description="信用查询 API 的地址：以 / 开头的绝对路径或 http(s) 网址，以 / 结尾；"
+        "网站群统一配置，只能写在主站的 site.toml 中",
+    )
 
     @field_validator("region_code")
     @classmethod
@@ -95,3 +106,13 @@ class SiteConfig(_Strict):
         if not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:\d+)?(/[^\s]*)?", value):
             raise ValueError(f"网址应为以 http:// 或 https:// 开头的绝对地址，实际为 {value!r}")
         return value if value.endswith("/") else value + "/"
+
+    @field_validator("api_url")
+    @classmethod
+    def _api_url(cls, value: str | None) -> str | None:
+        if value is not None and not _API_URL_RE.fullmatch(value):
+            raise ValueError(
+                "信用查询接口地址应为以 / 开头的绝对路径(如 /api/)或 http:// 、https:// 开头的"
+                f"网址，并以 / 结尾，实际为 {value!r}"
+            )
+        return value

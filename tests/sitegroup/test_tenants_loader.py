@@ -129,3 +129,52 @@ def test_vi_key_inside_a_table_is_called_a_vi_override(make_group) -> None:
         "filing.logo",
         "站点不能覆盖统一视觉识别(VI)、站点名称或基础栏目",
     )
+
+
+def test_api_url_is_group_wide_and_defaults_to_same_origin(make_group, theme) -> None:
+    from sitegroup.build.context import site_context
+
+    group = make_group({**MAIN, "hubei/site.toml": site_toml("420000")})
+    assert site_context(group, group["hubei"], theme)["api_url"] == "/api/"
+
+    main = site_toml("100000", extra='api_url = "https://api.credit.example.cn/v1/"')
+    group = make_group({"main/site.toml": main, "hubei/site.toml": site_toml("420000")})
+    assert {site_context(group, s, theme)["api_url"] for s in group} == {
+        "https://api.credit.example.cn/v1/"
+    }
+
+
+@pytest.mark.parametrize("value", ["/", "/api/", "/credit/api/", "http://127.0.0.1:8000/api/"])
+def test_api_url_accepts_paths_and_http_urls(make_group, value) -> None:
+    group = make_group({"main/site.toml": site_toml("100000", extra=f'api_url = "{value}"')})
+    assert group[group.root].config.api_url == value
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "api/",  # relative: would resolve differently on every page
+        "/api",  # no trailing slash: "search" would be appended to "api"
+        "//cdn.example.cn/api/",  # protocol-relative: another host in disguise
+        "ftp://api.example.cn/",
+        "https://api.example.cn",
+        "https://api.example.cn/api/?x=1",
+        "/api /",
+    ],
+)
+def test_bad_api_url_names_file_and_key(make_group, value) -> None:
+    with pytest.raises(ConfigError) as info:
+        make_group({"main/site.toml": site_toml("100000", extra=f'api_url = "{value}"')})
+    (problem,) = info.value.problems
+    assert (Path(problem.file).parent.name, problem.key) == ("main", "api_url")
+    assert "以 / 开头的绝对路径" in problem.message and repr(value) in problem.message
+
+
+def test_api_url_on_a_regional_site_is_refused(make_group) -> None:
+    with pytest.raises(ConfigError) as info:
+        make_group(
+            {**MAIN, "hubei/site.toml": site_toml("420000", extra='api_url = "/hubei-api/"')}
+        )
+    (problem,) = info.value.problems
+    assert (Path(problem.file).parent.name, problem.key) == ("hubei", "api_url")
+    assert "网站群统一配置" in problem.message and "主站" in problem.message
