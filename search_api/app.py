@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel
 
 import sitegroup
@@ -105,6 +105,10 @@ def create_app(
             "index": index_state,
         }
         return JSONResponse(body, status_code=503 if down else 200)
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> RedirectResponse:
+        return RedirectResponse("/api/docs", status_code=307)
 
     app.include_router(router)
     app.include_router(search.router)

@@ -203,6 +203,13 @@ def test_cors_only_for_group_sites(client) -> None:
     assert "access-control-allow-origin" not in evil.headers
 
 
+def test_openapi_docs(client) -> None:
+    assert client.get("/docs", follow_redirects=False).headers["location"] == "/api/docs"
+    assert client.get("/api/docs").status_code == 200
+    paths = client.get("/api/openapi.json").json()["paths"]
+    assert {"/api/search", "/api/subjects/{uscc}", "/api/health"} <= set(paths)
+
+
 def test_unknown_api_path_is_json(client) -> None:
     response = client.get("/api/nothing-here")
     assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
