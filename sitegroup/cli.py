@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +69,17 @@ def _index(settings: Any) -> Any:
     from sitegroup.search import open_index
 
     return open_index(settings)
+
+
+@contextlib.contextmanager
+def _store_and_index(settings: Any) -> Iterator[tuple[Any, Any]]:
+    """The store and the search index of ``settings``, both closed afterwards."""
+    index = _index(settings)
+    try:
+        with _store(settings) as store:
+            yield store, index
+    finally:
+        index.close()
 
 
 def _today(value: str | None) -> Any:
@@ -330,14 +342,11 @@ def _sync_or_warn(settings: Any) -> None:
     from sitegroup.search import IndexUnavailable
     from sitegroup.search.sync import sync_index
 
-    index = _index(settings)
     try:
-        with _store(settings) as store:
+        with _store_and_index(settings) as (store, index):
             click.echo(sync_index(store, index).summary())
     except IndexUnavailable as exc:
         click.secho(f"警告：检索索引未能同步（{exc}）；查询接口将返回 503", fg="yellow", err=True)
-    finally:
-        index.close()
 
 
 @main.command()
@@ -374,15 +383,12 @@ def verify(
 
     settings = _settings(database_url)
     group, theme = _load(tenants_dir)
-    idx = _index(settings)
-    with _store(settings) as store:
+    with _store_and_index(settings) as (store, idx):
         try:
             lag = index_lag(store, idx)
             index_problem = None if lag.ok else lag.message()
         except IndexUnavailable as exc:
             index_problem = f"检索索引无法访问：{exc}"
-        finally:
-            idx.close()
         result = verify_group(
             group,
             theme,
@@ -428,13 +434,8 @@ def index_sync(database_url: str | None) -> None:
     """Apply every store change the index has not seen (a new index is built in full)."""
     from sitegroup.search.sync import sync_index
 
-    settings = _settings(database_url)
-    idx = _index(settings)
-    try:
-        with _store(settings) as store:
-            click.echo(sync_index(store, idx, progress=_count_progress("同步")).summary())
-    finally:
-        idx.close()
+    with _store_and_index(_settings(database_url)) as (store, idx):
+        click.echo(sync_index(store, idx, progress=_count_progress("同步")).summary())
 
 
 @index.command("rebuild")
@@ -443,15 +444,10 @@ def index_rebuild(database_url: str | None) -> None:
     """Rebuild the index from the store (searches keep answering from the old one)."""
     from sitegroup.search.sync import rebuild_index
 
-    settings = _settings(database_url)
-    idx = _index(settings)
-    try:
-        with _store(settings) as store:
-            total = store.count_active()
-            result = rebuild_index(store, idx, progress=_count_progress("重建", total))
-        click.echo(result.summary())
-    finally:
-        idx.close()
+    with _store_and_index(_settings(database_url)) as (store, idx):
+        total = store.count_active()
+        result = rebuild_index(store, idx, progress=_count_progress("重建", total))
+    click.echo(result.summary())
 
 
 @index.command("status")
@@ -460,13 +456,8 @@ def index_status(database_url: str | None) -> None:
     """Compare the index with the store (exit 1 when it is behind)."""
     from sitegroup.search.sync import index_lag
 
-    settings = _settings(database_url)
-    idx = _index(settings)
-    try:
-        with _store(settings) as store:
-            lag = index_lag(store, idx)
-    finally:
-        idx.close()
+    with _store_and_index(_settings(database_url)) as (store, idx):
+        lag = index_lag(store, idx)
     click.echo(f"检索后端：{idx.name}")
     if lag.ok:
         click.echo(lag.message())
@@ -577,8 +568,7 @@ def push_records(
 
     group, _ = _load(tenants_dir)
     settings = _settings(database_url)
-    index = _index(settings)
-    with _store(settings) as store:
+    with _store_and_index(settings) as (store, index):
         result = run_records(
             source,
             store=store,
@@ -588,7 +578,6 @@ def push_records(
             rejects=rejects,
             index=index,
         )
-    index.close()
     _report_push(result)
     if result.problems or result.index_error:
         sys.exit(1)
@@ -603,11 +592,8 @@ def push_expire(today: str | None, tenants_dir: Path, database_url: str | None) 
     from news_push.job import run_expire
 
     group, _ = _load(tenants_dir)
-    settings = _settings(database_url)
-    index = _index(settings)
-    with _store(settings) as store:
+    with _store_and_index(_settings(database_url)) as (store, index):
         result = run_expire(store=store, group=group, today=_today(today), index=index)
-    index.close()
     _report_push(result)
     if result.index_error:
         sys.exit(1)

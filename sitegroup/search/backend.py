@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+from sitegroup.errors import SitegroupError
 from sitegroup.models.records import RecordKind
 from sitegroup.search.documents import IndexDoc
 
@@ -30,7 +31,7 @@ __all__ = [
 Order = Literal["rank", "newest"]
 
 
-class IndexUnavailable(RuntimeError):
+class IndexUnavailable(SitegroupError):
     """The index cannot be reached or read; the message is user-facing Chinese."""
 
 
