@@ -242,15 +242,18 @@ class SqliteIndex:
             if not exact:
                 return Page(hits=[], facets={})
             where.append("(" + " OR ".join(exact) + ")")
+        # With exact codes, the code/document indexes find a handful of rows; ``+`` keeps
+        # SQLite from walking a whole region's index instead (measured: 130 ms vs 0.4 ms).
+        plus = "+" if exact else ""
         for code in flt.regions:
             column, value = _region_column(code)
-            where.append(f"{column} = ?")
+            where.append(f"{plus}{column} = ?")
             args.append(value)
         if flt.day_from is not None:
-            where.append("day >= ?")
+            where.append(f"{plus}day >= ?")
             args.append(flt.day_from)
         if flt.day_to is not None:
-            where.append("day <= ?")
+            where.append(f"{plus}day <= ?")
             args.append(flt.day_to)
         cond = " AND ".join(where) or "1"
         facets = dict(
