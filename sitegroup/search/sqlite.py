@@ -54,10 +54,15 @@ DROP INDEX IF EXISTS docs_code;
 DROP INDEX IF EXISTS docs_doc_key;
 CREATE INDEX IF NOT EXISTS docs_code_all ON docs (code);
 CREATE INDEX IF NOT EXISTS docs_doc_key_all ON docs (doc_key);
-CREATE INDEX IF NOT EXISTS docs_newest ON docs (newest);
-CREATE INDEX IF NOT EXISTS docs_province ON docs (province, newest);
-CREATE INDEX IF NOT EXISTS docs_city ON docs (city, newest);
-CREATE INDEX IF NOT EXISTS docs_region ON docs (region_code, newest);
+-- ``kind`` at the end covers the per-kind counts of a browse (no table reads).
+DROP INDEX IF EXISTS docs_newest;
+DROP INDEX IF EXISTS docs_province;
+DROP INDEX IF EXISTS docs_city;
+DROP INDEX IF EXISTS docs_region;
+CREATE INDEX IF NOT EXISTS docs_newest_kind ON docs (newest, kind);
+CREATE INDEX IF NOT EXISTS docs_province_kind ON docs (province, newest, kind);
+CREATE INDEX IF NOT EXISTS docs_city_kind ON docs (city, newest, kind);
+CREATE INDEX IF NOT EXISTS docs_region_kind ON docs (region_code, newest, kind);
 CREATE VIRTUAL TABLE IF NOT EXISTS grams USING fts5 (t, content='', detail=full, columnsize=0);
 """
 _KIND_MASK = 3
