@@ -63,6 +63,7 @@ golden: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/build_bench.py
 	$(BIN)/python bench/push_bench.py
+	$(BIN)/python bench/search_bench.py
 
 clean:
 	rm -rf build var bench/out .pytest_cache .ruff_cache
