@@ -22,6 +22,7 @@ from typing import Any
 from sitegroup.models.records import RECORD_KINDS
 from sitegroup.regions import level_of
 from sitegroup.search.backend import (
+    Filters,
     IndexStatus,
     IndexUnavailable,
     Page,
@@ -87,6 +88,14 @@ def _region_column(code: str) -> tuple[str, str]:
     if level == "city":
         return "city", code[:4]
     return "region_code", code
+
+
+def _day_range(day: str, flt: Filters, where: list[str], args: list[Any]) -> None:
+    """Append the decision-day bounds of ``flt`` as conditions on the SQL expression ``day``."""
+    for bound, op in ((flt.day_from, ">="), (flt.day_to, "<=")):
+        if bound is not None:
+            where.append(f"{day} {op} ?")
+            args.append(bound)
 
 
 def _fts_text(doc: IndexDoc) -> str:
@@ -173,14 +182,8 @@ class SqliteIndex:
         )
         where = ["grams MATCH ?"]
         args: list[Any] = [match]
-        if flt.day_from is not None or flt.day_to is not None:
-            inverted = f"(({_DAY_MASK} - ((rowid >> {_DAY_SHIFT}) & {_DAY_MASK})))"
-            if flt.day_from is not None:
-                where.append(f"{inverted} >= ?")
-                args.append(flt.day_from)
-            if flt.day_to is not None:
-                where.append(f"{inverted} <= ?")
-                args.append(flt.day_to)
+        # The day is in the rank's bits: no row lookup.
+        _day_range(f"({_DAY_MASK} - ((rowid >> {_DAY_SHIFT}) & {_DAY_MASK}))", flt, where, args)
         excluded = self._excluded(conn, sel)
         if excluded:
             where.append(f"rowid NOT IN ({','.join('?' * len(excluded))})")
@@ -254,12 +257,7 @@ class SqliteIndex:
             column, value = _region_column(code)
             where.append(f"{plus}{column} = ?")
             args.append(value)
-        if flt.day_from is not None:
-            where.append(f"{plus}day >= ?")
-            args.append(flt.day_from)
-        if flt.day_to is not None:
-            where.append(f"{plus}day <= ?")
-            args.append(flt.day_to)
+        _day_range(f"{plus}day", flt, where, args)
         cond = " AND ".join(where) or "1"
         facets = dict(
             conn.execute(f"SELECT kind, count(*) FROM docs WHERE {cond} GROUP BY kind", args)
