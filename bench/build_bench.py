@@ -141,6 +141,16 @@ class Report:
         fig = next((f for f in self.figures if f.key == key), None)
         return fig is not None and key in self.targets and not fig.value < self.targets[key]
 
+    def save(self, path: Path, **extra: Any) -> None:
+        """Write the figures, info and findings (plus ``extra`` sections) as JSON."""
+        data = {
+            "info": self.info,
+            "figures": [asdict(f) for f in self.figures],
+            "findings": self.findings,
+            **extra,
+        }
+        path.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+
     def table(self) -> str:
         width = max(len(f.key) for f in self.figures) if self.figures else 10
         lines = [f"{'figure':<{width}}  {'value':>10}  {'unit':<10}  note", "-" * (width + 40)]
@@ -790,14 +800,7 @@ def main(argv: list[str] | None = None) -> int:
     section("results")
     print(report.table())
     name = "results-quick.json" if args.quick else "results.json"
-    (args.out / name).write_text(
-        json.dumps(
-            {"info": report.info, "figures": [asdict(f) for f in report.figures]},
-            ensure_ascii=False,
-            indent=2,
-        ),
-        encoding="utf-8",
-    )
+    report.save(args.out / name)
     return 0
 
 

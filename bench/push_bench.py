@@ -54,7 +54,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -775,18 +775,7 @@ def main(argv: list[str] | None = None) -> int:
     print(report.table())
     name = "results" + ("-quick" if args.quick else "")
     name += "".join(f"-{part}" for part in args.only or []) + ".json"
-    (out / name).write_text(
-        json.dumps(
-            {
-                "info": report.info,
-                "figures": [asdict(f) for f in report.figures],
-                "findings": report.findings,
-            },
-            ensure_ascii=False,
-            indent=2,
-        ),
-        encoding="utf-8",
-    )
+    report.save(out / name)
     return 0
 
 

@@ -1597,20 +1597,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(matrix(b))
     name = f"results-{'-'.join(backends)}{'-quick' if args.quick else ''}.json"
-    (args.out / name).write_text(
-        json.dumps(
-            {
-                "info": report.info,
-                "figures": [asdict(f) for f in report.figures],
-                "runs": [asdict(r) | {"qps": r.qps} for r in b.runs],
-                "findings": report.findings,
-                **b.results,
-            },
-            ensure_ascii=False,
-            indent=2,
-        ),
-        encoding="utf-8",
-    )
+    report.save(args.out / name, runs=[asdict(r) | {"qps": r.qps} for r in b.runs], **b.results)
     recall_ok = all(r["ok"] for r in b.results.get("recall", {}).values())
     return 0 if recall_ok else 1
 
