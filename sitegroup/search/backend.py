@@ -9,7 +9,7 @@ answer" holds by construction. The contract tests run one suite against every ba
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -46,6 +46,10 @@ class Filters:
     day_from: int | None = None
     """Decision day (days since 1970-01-01), inclusive."""
     day_to: int | None = None
+
+    def kind_counts(self, counts: Mapping[str, int]) -> dict[str, int]:
+        """``counts`` by kind restricted to the allowed kinds (and to kinds that occur)."""
+        return {k: int(n) for k, n in counts.items() if n and (not self.kinds or k in self.kinds)}
 
 
 @dataclass(frozen=True, slots=True)

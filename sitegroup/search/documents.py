@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
 from typing import Any
 
 from sitegroup.models.records import RECORD_KINDS, Record, RecordKind, public_record
@@ -104,14 +103,9 @@ class IndexDoc:
         return (inverted_day << (_SEQ_BITS + 2)) | (self.seq << 2) | self.kind_index
 
 
-@lru_cache(maxsize=1)
-def _regions() -> RegionTable:
-    return RegionTable.default()
-
-
 def region_name(code: str) -> str:
     """Full name of a region with its parents (浙江省金华市义乌市), or the code if unknown."""
-    table = _regions()
+    table = RegionTable.default()
     region = table.get(code)
     if region is None:
         return code

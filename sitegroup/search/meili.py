@@ -166,6 +166,11 @@ def _contains_all(grams: str, phrases: Iterable[Sequence[str]]) -> bool:
     return all(f" {_phrase_text(p)} " in padded for p in phrases)
 
 
+def _distribution(result: dict[str, Any]) -> dict[str, int]:
+    """Meilisearch's count of matches per kind."""
+    return (result.get("facetDistribution") or {}).get("kind") or {}
+
+
 class _Plan:
     """One query as Meilisearch is asked it, and how its answer becomes a :class:`Page`."""
 
@@ -192,16 +197,14 @@ class _Plan:
             return Page(hits=[], facets={})
         if self.checked is not None:
             return self._checked_page(result, self.checked)
-        kinds = query.filters.kinds
-        distribution = (result.get("facetDistribution") or {}).get("kind") or {}
-        facets = {k: int(n) for k, n in distribution.items() if n and (not kinds or k in kinds)}
+        facets = query.filters.kind_counts(_distribution(result))
         hits = [hit["data"] for hit in result.get("hits", [])] if query.limit else []
         return Page(hits=hits, facets=facets)
 
     def _checked_page(self, result: dict[str, Any], phrases: list[tuple[str, ...]]) -> Page:
         query = self.query
         candidates = result.get("hits", [])
-        distribution = (result.get("facetDistribution") or {}).get("kind") or {}
+        distribution = _distribution(result)
         complete = sum(distribution.values()) <= len(candidates)
         if not complete and self.overlong:
             raise IndexUnavailable(
@@ -214,8 +217,7 @@ class _Plan:
             for data in matched:
                 facets[data["kind"]] = facets.get(data["kind"], 0) + 1
         else:
-            kinds = query.filters.kinds
-            facets = {k: int(n) for k, n in distribution.items() if n and (not kinds or k in kinds)}
+            facets = query.filters.kind_counts(distribution)
         hits = matched[query.offset : query.offset + query.limit] if query.limit else []
         return Page(hits=hits, facets=facets)
 

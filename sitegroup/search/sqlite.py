@@ -192,9 +192,7 @@ class SqliteIndex:
         counts = conn.execute(
             f"SELECT rowid & {_KIND_MASK}, count(*) FROM grams WHERE {cond} GROUP BY 1", args
         ).fetchall()
-        facets = {RECORD_KINDS[k]: n for k, n in counts}
-        if flt.kinds:
-            facets = {k: n for k, n in facets.items() if k in flt.kinds}
+        facets = flt.kind_counts({RECORD_KINDS[k]: n for k, n in counts})
         hits: list[dict[str, Any]] = []
         if query.limit and sum(facets.values()) > query.offset:
             kind_cond = ""
@@ -259,11 +257,9 @@ class SqliteIndex:
             args.append(value)
         _day_range(f"{plus}day", flt, where, args)
         cond = " AND ".join(where) or "1"
-        facets = dict(
-            conn.execute(f"SELECT kind, count(*) FROM docs WHERE {cond} GROUP BY kind", args)
+        facets = flt.kind_counts(
+            dict(conn.execute(f"SELECT kind, count(*) FROM docs WHERE {cond} GROUP BY kind", args))
         )
-        if flt.kinds:
-            facets = {k: n for k, n in facets.items() if k in flt.kinds}
         hits: list[dict[str, Any]] = []
         if query.limit and sum(facets.values()) > query.offset:
             kind_cond = ""
