@@ -345,19 +345,24 @@ class SqliteIndex:
     def _insert(conn: sqlite3.Connection, docs: Sequence[IndexDoc]) -> None:
         rows = []
         for doc in docs:
-            rank = doc.rank
-            # A rank clash needs equal name length, day and 38 hash bits: practically never;
-            # the next free slot keeps the order of everything else.
-            while conn.execute("SELECT 1 FROM docs WHERE rank = ?", (rank,)).fetchone():
-                rank += _KIND_MASK + 1
             region = doc.regions[0] if doc.regions else ""
             text = _fts_text(doc)
             data = json.dumps(doc.data, ensure_ascii=False, separators=(",", ":"))
-            row = (
-                rank, doc.key, doc.kind, doc.code, doc.doc_key, region[:2], region[:4],
+            rest = (
+                doc.key, doc.kind, doc.code, doc.doc_key, region[:2], region[:4],
                 region, doc.day, doc.newest, text, data,
             )  # fmt: skip
-            conn.execute("INSERT INTO docs VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", row)
+            rank = doc.rank
+            while True:
+                try:
+                    conn.execute("INSERT INTO docs VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", (rank, *rest))
+                    break
+                except sqlite3.IntegrityError as exc:
+                    # A rank clash needs equal name length, day and 38 hash bits: practically
+                    # never; the next free slot keeps the order of everything else.
+                    if "docs.rank" not in str(exc):
+                        raise
+                    rank += _KIND_MASK + 1
             rows.append((rank, text))
         conn.executemany("INSERT INTO grams(rowid, t) VALUES (?, ?)", rows)
 

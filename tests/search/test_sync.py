@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from sitegroup.cli import main
 from sitegroup.search.backend import IndexUnavailable
+from sitegroup.search.documents import index_doc
 from sitegroup.search.service import SearchRequest, search
 from sitegroup.search.sqlite import SqliteIndex
 from sitegroup.search.sync import index_lag, rebuild_index, sync_index
@@ -153,3 +154,12 @@ def test_cli_push_syncs_and_reports_an_unreachable_index(tmp_path: Path, monkeyp
     assert caught_up.exit_code == 0 and "检索索引已同步：更新 100 条" in caught_up.output
     status = runner.invoke(main, ["index", "status"])
     assert status.exit_code == 0 and "检索索引与数据库一致：250 条记录" in status.output
+
+
+def test_a_rank_clash_takes_the_next_free_slot(index) -> None:
+    a = index_doc(penalty(1))
+    b = replace(index_doc(penalty(2)), seq=a.seq, day=a.day, name_len=a.name_len)
+    assert a.rank == b.rank
+    index.rebuild([a, b], 1)
+    assert index.status().documents == 2
+    assert [h["key"] for h in search(index, SearchRequest(q="测试贸易")).hits] == [a.key, b.key]
