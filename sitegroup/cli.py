@@ -184,27 +184,36 @@ def tenants_generate(
     click.echo(f"已生成 {len(written)} 个站点目录于 {out_dir}")
 
 
-def _progress_build(group: Any, theme: Any, out_dir: Path, **kwargs: Any) -> Any:
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-    )
+def _progress_bar(label: str, *extra: Any) -> Any:
+    """The progress bar of long commands (on stderr, only when it is a terminal)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from sitegroup.build.runner import build_group
-
-    interactive = sys.stderr.isatty()
-    progress = Progress(
-        TextColumn("构建站点"),
+    return Progress(
+        TextColumn(label),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        TextColumn("{task.fields[site]}"),
-        disable=not interactive,
+        *extra,
+        disable=not sys.stderr.isatty(),
         transient=False,
     )
+
+
+@contextlib.contextmanager
+def _count_progress(label: str, total: int | None = None) -> Iterator[Callable[[int], None]]:
+    """A progress bar fed with a running count (index jobs)."""
+    progress = _progress_bar(label)
+    task_id = progress.add_task(label, total=total)
+    with progress:
+        yield lambda done: progress.update(task_id, completed=done)
+
+
+def _progress_build(group: Any, theme: Any, out_dir: Path, **kwargs: Any) -> Any:
+    from rich.progress import TextColumn
+
+    from sitegroup.build.runner import build_group
+
+    progress = _progress_bar("构建站点", TextColumn("{task.fields[site]}"))
     task_id = None
 
     def on_start(total: int) -> None:
@@ -434,8 +443,12 @@ def index_sync(database_url: str | None) -> None:
     """Apply every store change the index has not seen (a new index is built in full)."""
     from sitegroup.search.sync import sync_index
 
-    with _store_and_index(_settings(database_url)) as (store, idx):
-        click.echo(sync_index(store, idx, progress=_count_progress("同步")).summary())
+    with (
+        _store_and_index(_settings(database_url)) as (store, idx),
+        _count_progress("同步检索索引") as progress,
+    ):
+        result = sync_index(store, idx, progress=progress)
+    click.echo(result.summary())
 
 
 @index.command("rebuild")
@@ -444,9 +457,11 @@ def index_rebuild(database_url: str | None) -> None:
     """Rebuild the index from the store (searches keep answering from the old one)."""
     from sitegroup.search.sync import rebuild_index
 
-    with _store_and_index(_settings(database_url)) as (store, idx):
-        total = store.count_active()
-        result = rebuild_index(store, idx, progress=_count_progress("重建", total))
+    with (
+        _store_and_index(_settings(database_url)) as (store, idx),
+        _count_progress("重建检索索引", store.count_active()) as progress,
+    ):
+        result = rebuild_index(store, idx, progress=progress)
     click.echo(result.summary())
 
 
@@ -464,16 +479,6 @@ def index_status(database_url: str | None) -> None:
         return
     click.secho(lag.message(), fg="red", err=True)
     sys.exit(1)
-
-
-def _count_progress(verb: str, total: int | None = None) -> Callable[[int], None]:
-    """A progress line on stderr for long index jobs."""
-
-    def show(done: int) -> None:
-        of = f"/{total}" if total else ""
-        click.echo(f"\r{verb}检索索引：{done}{of} 条", nl=False, err=True)
-
-    return show
 
 
 @main.group()
