@@ -250,12 +250,12 @@ class Store:
             return [Headline.from_json(r.data) for r in conn.execute(query)]
 
     def headline_versions(self, headline_id: str) -> list[dict[str, Any]]:
+        """Every stored version of a headline, oldest first."""
+        return self._versions(headline_versions, headline_versions.c.headline_id, headline_id)
+
+    def _versions(self, table: sa.Table, key: sa.Column[Any], value: str) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                sa.select(headline_versions)
-                .where(headline_versions.c.headline_id == headline_id)
-                .order_by(headline_versions.c.version)
-            )
+            rows = conn.execute(sa.select(table).where(key == value).order_by(table.c.version))
             return [dict(r._mapping) for r in rows]
 
     # -- records ----------------------------------------------------------------------
@@ -486,13 +486,7 @@ class Store:
 
     def record_history(self, key: str) -> list[dict[str, Any]]:
         """Every stored version of a record, oldest first."""
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                sa.select(record_versions)
-                .where(record_versions.c.key == key)
-                .order_by(record_versions.c.version)
-            )
-            return [dict(r._mapping) for r in rows]
+        return self._versions(record_versions, record_versions.c.key, key)
 
     def last_record_push(self) -> int:
         """The id of the last push that changed a record (0: none yet)."""
