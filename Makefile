@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: demo demo-data build test test-fast lint fix golden bench browser-deps clean
+.PHONY: demo demo-data build publish test test-fast lint fix golden bench browser-deps clean
 
 # Python environment: one virtualenv, reinstalled when pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -39,6 +39,10 @@ demo-data: $(STAMP)
 build: $(STAMP)
 	$(BIN)/sitegroup build
 
+## Publish build/ to the target of [publish] in tenants/main/site.toml (default ./public).
+publish: $(STAMP)
+	$(BIN)/sitegroup publish
+
 ## Install everything the tests need, then run all of them.
 test: $(STAMP) browser-deps
 	$(BIN)/ruff check .
@@ -64,6 +68,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/build_bench.py
 	$(BIN)/python bench/push_bench.py
 	$(BIN)/python bench/search_bench.py
+	$(BIN)/python bench/publish_bench.py
 
 clean:
-	rm -rf build var bench/out .pytest_cache .ruff_cache
+	rm -rf build public var bench/out .pytest_cache .ruff_cache

@@ -208,28 +208,37 @@ def _count_progress(label: str, total: int | None = None) -> Iterator[Callable[[
         yield lambda done: progress.update(task_id, completed=done)
 
 
-def _progress_build(group: Any, theme: Any, out_dir: Path, **kwargs: Any) -> Any:
-    from rich.progress import TextColumn
+class _Steps:
+    """A progress bar over items whose number is known only once the work is planned."""
 
+    def __init__(self, label: str) -> None:
+        from rich.progress import TextColumn
+
+        self.progress = _progress_bar(label, TextColumn("{task.fields[item]}"))
+        self._label = label
+        self._task: Any = None
+
+    def start(self, total: int) -> None:
+        self._task = self.progress.add_task(self._label, total=total, item="")
+
+    def advance(self, item: str) -> None:
+        if self._task is not None:
+            self.progress.update(self._task, advance=1, item=item)
+
+
+def _progress_build(group: Any, theme: Any, out_dir: Path, **kwargs: Any) -> Any:
     from sitegroup.build.runner import build_group
 
-    progress = _progress_bar("构建站点", TextColumn("{task.fields[site]}"))
-    task_id = None
-
-    def on_start(total: int) -> None:
-        nonlocal task_id
-        task_id = progress.add_task("build", total=total, site="")
+    steps = _Steps("构建站点")
 
     def on_site(res: Any) -> None:
-        if task_id is not None:
-            progress.update(task_id, advance=1, site=res.site_id)
+        steps.advance(res.site_id)
         if res.error:
             where = f" ({res.file})" if res.file else ""
-            progress.console.print(f"[red]站点 {res.site_id}{where} 构建失败：{res.error}")
+            steps.progress.console.print(f"[red]站点 {res.site_id}{where} 构建失败：{res.error}")
 
-    with progress:
-        result = build_group(group, theme, out_dir, on_start=on_start, on_site=on_site, **kwargs)
-    return result
+    with steps.progress:
+        return build_group(group, theme, out_dir, on_start=steps.start, on_site=on_site, **kwargs)
 
 
 @main.command()
@@ -277,13 +286,9 @@ def build(
     Pages show the store's headlines and records; sites whose content did not change
     but whose data did are updated without Pelican.
     """
-    from sitegroup.build.plan import parse_shard
     from sitegroup.build.runner import DataSource
 
-    try:
-        shard_t = parse_shard(shard) if shard else None
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--shard") from exc
+    shard_t = _shard(shard)
     group, theme = _load(tenants_dir)
     result = _progress_build(
         group,
@@ -302,6 +307,144 @@ def build(
         click.secho(f"警告：{warning}", fg="yellow", err=True)
     click.echo(result.summary())
     if result.failed or (strict and result.warnings):
+        sys.exit(1)
+
+
+def _shard(text: str | None) -> tuple[int, int] | None:
+    from sitegroup.build.plan import parse_shard
+
+    try:
+        return parse_shard(text) if text else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--shard") from exc
+
+
+#: How many changed sites ``publish`` lists on screen (all of them are in the report).
+_PUBLISH_LISTED = 20
+
+
+@main.command()
+@tenants_option
+@out_option
+@click.option(
+    "--target",
+    default=None,
+    help="file:///DIR or s3://BUCKET/PREFIX/ ({site} for a bucket per site); "
+    "default: [publish] target in the main site's site.toml, else ./public.",
+)
+@click.option(
+    "--assets-target", default=None, help="Where the shared assets go (per-site buckets)."
+)
+@click.option("--endpoint-url", default=None, help="S3-protocol endpoint (MinIO, OSS, COS …).")
+@click.option("--site", "only", multiple=True, help="Publish only this site (repeatable).")
+@click.option("--shard", default=None, help="Publish part i of N of the group, e.g. 2/4.")
+@click.option("--jobs", type=click.IntRange(1, 256), default=None, help="Parallel uploads (16).")
+@click.option("--precompress/--no-precompress", default=None, help="Store text gzip-compressed.")
+@click.option("--cloudfront-distribution", default=None, help="Invalidate this distribution.")
+@click.option("--dry-run", is_flag=True, help="Show what would change; upload nothing.")
+@click.option(
+    "--report",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Write the JSON report here (default: <out>/.publish/report.json).",
+)
+def publish(
+    tenants_dir: Path,
+    out_dir: Path,
+    target: str | None,
+    assets_target: str | None,
+    endpoint_url: str | None,
+    only: tuple[str, ...],
+    shard: str | None,
+    jobs: int | None,
+    precompress: bool | None,
+    cloudfront_distribution: str | None,
+    dry_run: bool,
+    report: Path | None,
+) -> None:
+    """Upload the built sites: only what changed, assets before pages, stale files last.
+
+    Credentials come from boto3's usual places (AWS_ACCESS_KEY_ID … or ~/.aws).
+    """
+    from sitegroup.publish import PublishError, publish_group
+    from sitegroup.publish.cdn import invalidate_cloudfront
+    from sitegroup.publish.setup import publish_setup
+
+    shard_t = _shard(shard)
+    group, theme = _load(tenants_dir)
+    try:
+        setup = publish_setup(
+            group[group.root].config.publish,
+            target=target,
+            assets_target=assets_target,
+            endpoint_url=endpoint_url,
+            precompress=precompress,
+            jobs=jobs,
+            cloudfront=cloudfront_distribution,
+        )
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--target") from exc
+
+    steps = _Steps("发布文件")
+
+    def on_retry(exc: Exception, delay: float) -> None:
+        steps.progress.console.print(f"[yellow]{exc}；{delay:.1f} 秒后重试", highlight=False)
+
+    click.echo(f"比对发布清单：{setup.layout.url}")
+    try:
+        with steps.progress:
+            result = publish_group(
+                group,
+                theme,
+                out_dir,
+                setup.layout,
+                setup.rules,
+                only=list(only) or None,
+                shard=shard_t,
+                jobs=setup.jobs,
+                dry_run=dry_run,
+                on_start=steps.start,
+                on_op=steps.advance,
+                on_retry=on_retry,
+            )
+    except PublishError as exc:
+        click.secho(f"发布失败：{exc}", fg="red", err=True)
+        if exc.transient:
+            click.secho(
+                "已到达的文件已记入续传日志；排除故障后重新运行同一命令即可续传，"
+                "不会重复上传，也不会删除仍被引用的文件。",
+                fg="yellow",
+                err=True,
+            )
+        sys.exit(1)
+
+    for change in result.changed[:_PUBLISH_LISTED]:
+        click.echo(
+            f"  {change.site_id}: 上传 {len(change.uploaded)} 个"
+            f"（{change.bytes / 1024:,.1f} KiB），删除 {len(change.deleted)} 个"
+        )
+    if len(result.changed) > _PUBLISH_LISTED:
+        click.echo(f"  … 另有 {len(result.changed) - _PUBLISH_LISTED} 个站点有变化（见报告）")
+    click.echo(result.summary())
+    failed = False
+    if setup.cloudfront and not dry_run:
+        try:
+            result.cloudfront = invalidate_cloudfront(
+                setup.cloudfront, result.invalidation, reference=f"{result.target}|{shard}"
+            )
+            click.echo(
+                f"CloudFront {setup.cloudfront}：已提交刷新 {result.cloudfront['paths']} 个路径"
+            )
+        except PublishError as exc:
+            click.secho(str(exc), fg="red", err=True)
+            failed = True
+    report = report or out_dir / ".publish" / "report.json"
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.write_text(
+        json.dumps(result.report(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
+    click.echo(f"发布报告（含 CDN 刷新列表 {len(result.invalidation)} 条）：{report}")
+    if failed:
         sys.exit(1)
 
 

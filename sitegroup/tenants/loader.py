@@ -152,15 +152,16 @@ def load_group(tenants_dir: Path, theme: Theme, table: RegionTable | None = None
         if config.short_name and config.region_code == NATIONAL_CODE:
             problems.append(ConfigProblem(file, "short_name", "主站名称固定为“信用中国”"))
             continue
-        if config.api_url is not None and config.region_code != NATIONAL_CODE:
-            problems.append(
-                ConfigProblem(
-                    file,
-                    "api_url",
-                    f"api_url 是网站群统一配置，只能写在主站(行政区划代码 {NATIONAL_CODE})"
-                    "的 site.toml 中",
+        for key in ("api_url", "publish"):
+            if getattr(config, key) is not None and config.region_code != NATIONAL_CODE:
+                problems.append(
+                    ConfigProblem(
+                        file,
+                        key,
+                        f"{key} 是网站群统一配置，只能写在主站(行政区划代码 {NATIONAL_CODE})"
+                        "的 site.toml 中",
+                    )
                 )
-            )
         features, found = _feature_columns(file, config, base, base_titles)
         problems.extend(found)
         configs[site_id] = (file, config, features)

@@ -74,6 +74,57 @@ class FeatureColumnConfig(_Strict):
         return value
 
 
+class PublishCacheControl(_Strict):
+    """Cache-Control per kind of file; unset kinds keep the defaults of ``sitegroup.publish``."""
+
+    assets: str | None = Field(default=None, max_length=200, description="带指纹的主题资源")
+    html: str | None = Field(default=None, max_length=200, description="HTML 页面")
+    feeds: str | None = Field(default=None, max_length=200, description="RSS/Atom 订阅")
+    other: str | None = Field(default=None, max_length=200, description="图片、sitemap 等")
+
+    @field_validator("assets", "html", "feeds", "other")
+    @classmethod
+    def _header(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9=, _-]+", value):
+            raise ValueError(
+                f"Cache-Control 只能含字母、数字、=、逗号、空格和连字符，实际为 {value!r}"
+            )
+        return value
+
+
+class PublishConfig(_Strict):
+    """Where ``sitegroup publish`` puts the built group (group-wide: main site only)."""
+
+    target: str | None = Field(
+        default=None, description="file:///目录 或 s3://存储桶/前缀/（可含 {site}）"
+    )
+    assets_target: str | None = Field(
+        default=None, description="共享资源的位置（按站点分桶时必填）"
+    )
+    endpoint_url: str | None = Field(default=None, description="S3 协议端点，如 MinIO、OSS、COS")
+    region: str | None = Field(default=None, max_length=40)
+    precompress: bool = Field(default=False, description="文本文件预先 gzip 压缩")
+    cloudfront_distribution: str | None = Field(default=None, max_length=40)
+    jobs: int = Field(default=16, ge=1, le=256, description="并行上传数")
+    cache_control: PublishCacheControl = PublishCacheControl()
+
+    @field_validator("target", "assets_target")
+    @classmethod
+    def _target(cls, value: str | None) -> str | None:
+        from sitegroup.publish.targets import parse_target
+
+        if value is not None:
+            parse_target(value)  # ValueError names what is wrong
+        return value
+
+    @field_validator("endpoint_url")
+    @classmethod
+    def _endpoint(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:\d+)?/?", value):
+            raise ValueError(f"端点应为 http(s)://主机[:端口]，实际为 {value!r}")
+        return value
+
+
 class SiteConfig(_Strict):
     """One tenant's ``site.toml``."""
 
@@ -91,6 +142,9 @@ class SiteConfig(_Strict):
         default=None,
         description="信用查询 API 的地址：以 / 开头的绝对路径或 http(s) 网址，以 / 结尾；"
         "网站群统一配置，只能写在主站的 site.toml 中",
+    )
+    publish: PublishConfig | None = Field(
+        default=None, description="发布目标与缓存策略；网站群统一配置，只能写在主站的 site.toml 中"
     )
 
     @field_validator("region_code")
