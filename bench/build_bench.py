@@ -132,6 +132,12 @@ class Report:
         mark = "" if limit is None else (" [met]" if value < limit else " [NOT met]")
         print(f"  {key:<52} {_fmt(value):>10} {unit:<10} {note}{mark}", flush=True)
 
+    def print_info(self) -> None:
+        """The machine and software the figures come from, printed first."""
+        section("machine")
+        for key, value in self.info.items():
+            print(f"  {key}: {value}")
+
     def finding(self, text: str) -> None:
         self.findings.append(text)
         print(f"  !! {text}", flush=True)
@@ -783,9 +789,7 @@ def main(argv: list[str] | None = None) -> int:
 
     report = Report()
     report.info = machine_info()
-    section("machine")
-    for key, value in report.info.items():
-        print(f"  {key}: {value}")
+    report.print_info()
     args.out.mkdir(parents=True, exist_ok=True)
     theme = snapshot_theme(args.out)
     started = time.perf_counter()

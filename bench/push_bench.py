@@ -728,9 +728,7 @@ def main(argv: list[str] | None = None) -> int:
 
     report = Report(TARGETS)
     report.info = machine_info()
-    section("machine")
-    for key, value in report.info.items():
-        print(f"  {key}: {value}")
+    report.print_info()
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
