@@ -46,6 +46,15 @@ class Settings(BaseSettings):
     #: Seconds before a Meilisearch request counts as failed (the API answers 503).
     meili_timeout: float = 5.0
 
+    #: Click tracker: seconds between flushes of the in-memory batch to the store (what a
+    #: hard crash of one API worker can lose), and how many hits may wait for a store that
+    #: does not answer before new ones are refused with 503.
+    hits_flush_interval: float = Field(default=1.0, gt=0, le=10)
+    hits_max_pending: int = Field(default=200_000, ge=1000)
+    #: Days of per-minute counts; older ones are folded into hours by `sitegroup stats
+    #: compact` (daily cron), and minute series are refused for them.
+    hits_minute_days: int = Field(default=7, ge=1, le=3650)
+
     def index_path(self) -> Path:
         """Where the embedded search index lives."""
         if self.search_path is not None:

@@ -113,3 +113,51 @@ revisions = sa.Table(
     sa.Column("region_code", sa.String(6), primary_key=True),
     sa.Column("revision", sa.Integer, nullable=False),
 )
+
+# -- click tracker (issue 6) ----------------------------------------------------------
+# Counts only: raw events are never kept. Times are whole minutes since the Unix epoch, so
+# hour and day buckets are integer arithmetic on both SQLite and PostgreSQL.
+
+#: Counted page views per site, page and minute.
+hit_counts = sa.Table(
+    "hit_counts",
+    metadata,
+    sa.Column("site", sa.String(64), primary_key=True),
+    sa.Column("path", sa.String(512), primary_key=True),
+    sa.Column("minute", sa.Integer, primary_key=True),
+    sa.Column("views", sa.Integer, nullable=False),
+    sa.Index(None, "minute"),
+    sa.Index(None, "site", "minute"),
+)
+
+#: Counted page views per site, day (Beijing time) and referrer: another site of the group
+#: (``site:<id>``) or an outside host name; same-site and direct visits are not listed.
+hit_referrers = sa.Table(
+    "hit_referrers",
+    metadata,
+    sa.Column("site", sa.String(64), primary_key=True),
+    sa.Column("day", sa.Integer, primary_key=True),
+    sa.Column("ref", sa.String(128), primary_key=True),
+    sa.Column("views", sa.Integer, nullable=False),
+    sa.Index(None, "day"),
+)
+
+#: The dedup window: one row per (visitor, site, page) seen in the last 30 minutes. ``key``
+#: is a keyed hash of the visitor (IP + user agent, salted daily) with the site and page;
+#: rows older than the window are deleted. ``seen`` is the Unix time of the counted view.
+hit_recent = sa.Table(
+    "hit_recent",
+    metadata,
+    sa.Column("key", sa.String(32), primary_key=True),
+    sa.Column("seen", sa.Integer, nullable=False),
+    sa.Index(None, "seen"),
+)
+
+#: One random salt per day (Beijing time), shared by every API worker; yesterday's and older
+#: are deleted, so a visitor key cannot be recomputed from an IP address afterwards.
+hit_salts = sa.Table(
+    "hit_salts",
+    metadata,
+    sa.Column("day", sa.Integer, primary_key=True),
+    sa.Column("salt", sa.String(64), nullable=False),
+)
