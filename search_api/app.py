@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
-from urllib.parse import urlsplit
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel
 
 import sitegroup
-from search_api import search
+from search_api import hits, search
 from search_api.errors import install_handlers
 from search_api.services import Services
 from sitegroup.config import Settings
@@ -30,13 +30,20 @@ class Health(BaseModel):
     index: dict[str, Any]
 
 
-def _origins(group: Group) -> list[str]:
-    origins = set()
-    for site in group:
-        parts = urlsplit(site.url)
-        if parts.scheme and parts.netloc:
-            origins.add(f"{parts.scheme}://{parts.netloc}")
-    return sorted(origins)
+class _NoClientAddress(logging.Filter):
+    """Access log lines without the client's address: the click tracker promises that raw IP
+    addresses are never stored or logged (uvicorn's access record starts with it)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and record.args:
+            record.args = ("-", *record.args[1:])
+        return True
+
+
+def _mask_access_log() -> None:
+    logger = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, _NoClientAddress) for f in logger.filters):
+        logger.addFilter(_NoClientAddress())
 
 
 def create_app(
@@ -48,6 +55,7 @@ def create_app(
 ) -> FastAPI:
     """Build the API app; settings are passed in (default: from the environment)."""
     settings = settings or Settings()
+    _mask_access_log()
     services = Services.create(settings, group=group, index=index, store=store)
 
     @asynccontextmanager
@@ -67,7 +75,7 @@ def create_app(
     # Only the group's own sites may call the API from a browser.
     app.add_middleware(
         CORSMiddleware,
-        allow_origins=_origins(services.group),
+        allow_origins=sorted(services.allowed_origins),
         allow_methods=["GET", "POST"],
         allow_headers=["Content-Type"],
         max_age=3600,
@@ -112,4 +120,5 @@ def create_app(
 
     app.include_router(router)
     app.include_router(search.router)
+    app.include_router(hits.router)
     return app

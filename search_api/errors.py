@@ -12,6 +12,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from sitegroup.errors import StoreError
+
 __all__ = ["ApiError", "error_response", "install_handlers"]
 
 
@@ -47,7 +49,9 @@ def _validation_message(exc: RequestValidationError) -> tuple[str, str | None]:
     problems = []
     field = None
     for err in exc.errors():
-        loc = [str(p) for p in err.get("loc", ()) if p not in ("query", "path", "body")]
+        loc = [str(p) for p in err.get("loc", ())]
+        if loc and loc[0] in ("query", "path", "body", "header"):
+            loc = loc[1:]  # where the parameter was, not its name (a parameter may be "path")
         name = ".".join(loc) or "请求"
         field = field or (loc[-1] if loc else None)
         problems.append(f"参数 {name} {_TYPE_MESSAGES.get(err.get('type', ''), '不合法')}")
@@ -64,6 +68,10 @@ def install_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def api_error(_: Request, exc: ApiError) -> JSONResponse:
         return error_response(exc.status, exc.code, exc.message, exc.field)
+
+    @app.exception_handler(StoreError)
+    async def store_down(_: Request, exc: StoreError) -> JSONResponse:
+        return error_response(503, "store_unavailable", f"数据库暂时无法访问：{exc}"[:300])
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

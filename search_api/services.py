@@ -6,9 +6,12 @@ import threading
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
+from urllib.parse import urlsplit
 
 from search_api.errors import ApiError
 from sitegroup.config import Settings
+from sitegroup.hits import HitBuffer, HitLedger, HitRules
+from sitegroup.hits.stats import StatsService
 from sitegroup.regions import RegionTable
 from sitegroup.search import SearchBackend, open_index
 from sitegroup.tenants.registry import Group, Site
@@ -60,7 +63,48 @@ class Services:
                 self._store = open_store(self.settings.database_url)
             return self._store
 
+    @cached_property
+    def allowed_origins(self) -> frozenset[str]:
+        """``scheme://host`` of every site: where pages that report hits live."""
+        origins = set()
+        for site in self.group:
+            parts = urlsplit(site.url)
+            if parts.scheme and parts.netloc:
+                origins.add(f"{parts.scheme}://{parts.netloc}")
+        return frozenset(origins)
+
+    @cached_property
+    def vi(self) -> dict[str, Any]:
+        """The theme's VI tokens (colours and fonts of server-drawn charts)."""
+        from sitegroup.theme import load_theme
+
+        return dict(load_theme().vi)
+
+    @cached_property
+    def stats_cache(self) -> dict[Any, tuple[float, dict[str, Any]]]:
+        return {}
+
+    @cached_property
+    def hit_rules(self) -> HitRules:
+        return HitRules((site.id, site.url) for site in self.group)
+
+    @cached_property
+    def hits(self) -> HitBuffer:
+        """This worker's batch of accepted hits (flushed to the store every second)."""
+        return HitBuffer(
+            HitLedger(self.store.engine),
+            interval=self.settings.hits_flush_interval,
+            max_pending=self.settings.hits_max_pending,
+        )
+
+    @cached_property
+    def stats(self) -> StatsService:
+        return StatsService(self.group, HitLedger(self.store.engine))
+
     def close(self) -> None:
+        """Flush waiting hits, then close the index and the store (graceful shutdown)."""
+        if "hits" in self.__dict__:
+            self.hits.close()
         self.index.close()
         if self._store is not None:
             self._store.close()

@@ -655,6 +655,71 @@ def db_current(database_url: str | None) -> None:
 
 
 @main.group()
+def stats() -> None:
+    """Click statistics (网站访问统计): totals from the store, and its daily upkeep."""
+
+
+@stats.command("show")
+@tenants_option
+@database_option
+@click.option("--site", "site_id", default=None, help="Site id (default: the main site).")
+@click.option("--alone", is_flag=True, help="The site alone, without its descendants.")
+@click.option(
+    "--period", type=click.Choice(["1h", "today", "7d", "30d"]), default="today", show_default=True
+)
+def stats_show(
+    tenants_dir: Path, database_url: str | None, site_id: str | None, alone: bool, period: str
+) -> None:
+    """Print page views of a site (with its descendants) or of the whole group."""
+    import time
+
+    from sitegroup.hits import HitLedger
+    from sitegroup.hits.stats import StatsService, window
+
+    group, _ = _load(tenants_dir)
+    site_id = site_id or group.root
+    if site_id not in group:
+        raise click.UsageError(f"未知站点“{site_id}”：可用 sitegroup sites 查看站点标识")
+    now = time.time()
+    with _store(_settings(database_url)) as store:
+        answer = StatsService(group, HitLedger(store.engine)).answer(
+            site_id, not alone, window(now, period=period), now
+        )
+    scope = (
+        f"{answer['name']}（{answer['sites']} 个站点）" if answer["sites"] > 1 else answer["name"]
+    )
+    realtime = answer["realtime"]
+    click.echo(
+        f"{scope}：所选时段 {answer['total']} 次浏览；今日 {realtime['today']}，"
+        f"最近 5 分钟 {realtime['last_5_minutes']}"
+    )
+    for row in answer["top_sites"]:
+        click.echo(f"  {row['views']:>10}  {row['name']}")
+
+
+@stats.command("compact")
+@database_option
+@click.option(
+    "--keep-days",
+    type=click.IntRange(1, 3650),
+    default=None,
+    help="Days kept by minute (default: SITEGROUP_HITS_MINUTE_DAYS, 7).",
+)
+def stats_compact(database_url: str | None, keep_days: int | None) -> None:
+    """Fold per-minute counts older than the kept days into hourly rows (run daily)."""
+    import time
+
+    from sitegroup.hits import HitLedger
+    from sitegroup.hits.visits import minute_of
+
+    settings = _settings(database_url)
+    days = keep_days or settings.hits_minute_days
+    with _store(settings) as store:
+        removed = HitLedger(store.engine).compact(minute_of(time.time()) - days * 24 * 60)
+    click.echo(f"已合并 {days} 天前的分钟统计：减少 {removed} 行，总数不变")
+
+
+@main.group()
 def push() -> None:
     """The central push: headlines and 双公示 / 红黑名单 records to every affected site."""
 
