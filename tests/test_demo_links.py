@@ -54,12 +54,18 @@ def test_every_base_column_on_every_site_in_order(demo_build: Path, theme) -> No
         "信用服务",
         "异议投诉",
         "网站群",
+        "网站访问统计",
     ]
+    # Columns with params.nav = "footer" are linked from the footer, not the main navigation.
+    in_footer = [c.title for c in theme.base_columns if c.params.get("nav") == "footer"]
+    assert in_footer == ["网站访问统计"]
+    in_nav = [t for t in base_titles if t not in in_footer]
     for site in group:
         home = BeautifulSoup((demo_build / site.id / "index.html").read_text(), "html.parser")
         nav = [a.text for a in home.select(".mainnav__list a")]
         features = [c.title for c in site.columns if c.feature]
-        assert nav == base_titles + features, site.id
+        assert nav == in_nav + features, site.id
+        assert [a.text for a in home.select(".footer__links a")] == in_footer, site.id
         for col in (c for top in site.columns for c in top.walk()):
             assert (demo_build / site.id / col.path / "index.html").is_file(), (site.id, col.path)
         assert site.name in home.title.text

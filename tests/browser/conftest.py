@@ -114,14 +114,19 @@ def screenshots() -> Path:
 
 @pytest.fixture
 def open_page(browser, base_url):
-    """``open_page(width, height)`` → a fresh page in its own context, closed after the test."""
+    """``open_page(width, height, user_agent=None)`` → a fresh page in its own context (its own
+    visitor), closed after the test."""
     contexts = []
 
-    def _open(width: int = 1280, height: int = 900):
+    def _open(width: int = 1280, height: int = 900, user_agent: str | None = None):
+        # Headless chromium says "HeadlessChrome", which the click tracker does not count;
+        # a test that wants its views counted passes a desktop browser's user agent.
+        options = {"user_agent": user_agent} if user_agent else {}
         ctx = browser.new_context(
             viewport={"width": width, "height": height},
             locale="zh-CN",
             base_url=base_url,
+            **options,
         )
         # Loopback only: anything else is a bug in the pages (an external asset or font).
         ctx.route(

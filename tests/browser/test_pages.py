@@ -240,6 +240,7 @@ PAGES = {
     "headline": "/main/news/headlines/credit-repair-one-stop-service.html",
     "query": f"/{SITE}/query/",
     "objections": f"/{SITE}/objections/",
+    "stats": f"/{SITE}/stats/",
 }
 
 

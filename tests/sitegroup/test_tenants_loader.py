@@ -107,6 +107,7 @@ def test_feature_columns_follow_base_columns(make_group, theme) -> None:
         "services",
         "objections",
         "sitegroup",
+        "stats",
     ]
 
 

@@ -10,4 +10,24 @@
       list.classList.toggle("is-open", !open);
     });
   }
+
+  // 访问统计: one beacon per page view to the group's API (docs/stats.md). No cookie, no
+  // storage; the referrer is sent without its query. Counting never breaks a page.
+  var body = document.body;
+  var api = body.getAttribute("data-api");
+  if (api && body.hasAttribute("data-page")) {
+    try {
+      var payload = JSON.stringify({
+        site: body.getAttribute("data-site"),
+        path: body.getAttribute("data-page"),
+        ref: (document.referrer || "").split(/[?#]/)[0]
+      });
+      var endpoint = new URL("hits", new URL(api, window.location.href)).href;
+      if (!(navigator.sendBeacon && navigator.sendBeacon(endpoint, payload))) {
+        window.fetch(endpoint, { method: "POST", body: payload, keepalive: true, credentials: "omit" });
+      }
+    } catch (e) {
+      /* no API, an old browser: the page works the same */
+    }
+  }
 })();
