@@ -10,6 +10,7 @@ metadata = sa.MetaData(
         "ix": "ix_%(table_name)s_%(column_0_N_name)s",
         "uq": "uq_%(table_name)s_%(column_0_N_name)s",
         "pk": "pk_%(table_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     }
 )
 
@@ -160,4 +161,46 @@ hit_salts = sa.Table(
     metadata,
     sa.Column("day", sa.Integer, primary_key=True),
     sa.Column("salt", sa.String(64), nullable=False),
+)
+
+# -- 异议投诉 cases (issue 7) ----------------------------------------------------------
+
+#: One row per objection (异议) or complaint (投诉): its current state and where it is handled.
+#: The query code is stored only as a hash; ``data`` holds the submitted text and contact.
+cases = sa.Table(
+    "cases",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("number", sa.String(24), nullable=True, unique=True),
+    sa.Column("kind", sa.String(12), nullable=False),
+    sa.Column("status", sa.String(12), nullable=False),
+    sa.Column("intake_site", sa.String(64), nullable=False),
+    #: The region responsible for handling it (属地), after dispatch.
+    sa.Column("region_code", sa.String(6), nullable=False),
+    sa.Column("record_key", sa.String(80), nullable=True),
+    sa.Column("subject_name", sa.String(200), nullable=False),
+    sa.Column("subject_code", sa.String(40), nullable=False),
+    sa.Column("code_hash", sa.String(64), nullable=False),
+    sa.Column("received_at", Stamp, nullable=False),
+    sa.Column("updated_at", Stamp, nullable=False),
+    sa.Column("data", Json, nullable=False),
+    sa.Index(None, "region_code", "status"),
+    sa.Index(None, "subject_code"),
+)
+
+#: Every step of a case, append-only: who, when, what, to which state; ``internal`` notes
+#: are for handlers and never shown to the submitter.
+case_events = sa.Table(
+    "case_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("case_id", sa.Integer, sa.ForeignKey("cases.id"), nullable=False),
+    sa.Column("at", Stamp, nullable=False),
+    sa.Column("actor", sa.String(64), nullable=False),
+    sa.Column("action", sa.String(20), nullable=False),
+    sa.Column("status", sa.String(12), nullable=False),
+    sa.Column("region_code", sa.String(6), nullable=False),
+    sa.Column("comment", sa.Text, nullable=False),
+    sa.Column("internal", sa.Boolean, nullable=False),
+    sa.Index(None, "case_id"),
 )
