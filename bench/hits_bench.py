@@ -64,7 +64,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -76,7 +75,14 @@ from build_bench import CLK_TCK, DEMO_TENANTS, Report, machine_info, section
 from sitegroup.store import create_engine, open_store
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository root: tests/
-from tests.servers import HOST, LoopbackServer, log_tail, stop_process
+from tests.servers import (
+    HOST,
+    LoopbackServer,
+    log_tail,
+    postgres_database,
+    postgres_reachable,
+    stop_process,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -115,13 +121,7 @@ def store_url(kind: str, work: Path, pg_admin: str) -> Iterator[str]:
         finally:
             shutil.rmtree(folder, ignore_errors=True)
         return
-    import psycopg
-
-    name = f"bench_hits_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(pg_admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        url = pg_admin.rsplit("/", 1)[0] + "/" + name
+    with postgres_database(pg_admin, "bench_hits") as url:
         env = {**os.environ, "SITEGROUP_DATABASE_URL": url}
         subprocess.run(
             [str(BIN / "sitegroup"), "db", "upgrade"],
@@ -131,21 +131,6 @@ def store_url(kind: str, work: Path, pg_admin: str) -> Iterator[str]:
             capture_output=True,
         )
         yield url
-    finally:
-        with psycopg.connect(pg_admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def postgres_reachable(admin_url: str) -> str | None:
-    """None when the server answers, else why not."""
-    try:
-        import psycopg
-
-        with psycopg.connect(admin_url, connect_timeout=3) as conn:
-            conn.execute("SELECT 1")
-    except Exception as exc:
-        return f"{type(exc).__name__}: {exc}".strip()
-    return None
 
 
 @dataclass

@@ -40,7 +40,6 @@ as a table at the end, and written to ``bench/out/push/results[-quick].json``.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import cProfile
 import csv
 import io
@@ -52,8 +51,7 @@ import shutil
 import subprocess
 import sys
 import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -85,6 +83,9 @@ from sitegroup.store import Store, open_store
 from sitegroup.tenants.loader import load_group
 from sitegroup.tenants.registry import Group
 from sitegroup.theme import Theme
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository root: tests/
+from tests.servers import postgres_database, postgres_reachable
 
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = date(2026, 11, 23)
@@ -122,33 +123,6 @@ def uscc(prefix: str, region: str, serial: int) -> str:
     """A valid 统一社会信用代码 (``prefix`` 91: enterprise, 11: government body)."""
     body = f"{prefix}{region}{serial:09d}"[:17]
     return body + check_character(body)
-
-
-@contextlib.contextmanager
-def postgres_database(admin_url: str) -> Iterator[str]:
-    """A fresh PostgreSQL database (bench_push_<random>), dropped afterwards."""
-    import psycopg
-
-    name = f"bench_push_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield admin_url.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def postgres_reachable(admin_url: str) -> str | None:
-    """None when the server answers, else why not."""
-    try:
-        import psycopg
-
-        with psycopg.connect(admin_url, connect_timeout=3) as conn:
-            conn.execute("SELECT 1")
-    except Exception as exc:
-        return f"{type(exc).__name__}: {exc}".strip()
-    return None
 
 
 def profile(label: str, func: Callable[[], Any], out: Path, top: int = 15) -> Any:
@@ -501,7 +475,7 @@ def part2_import(b: Bench, records_csv: Path) -> None:
     pg_noop: list[Timing] = []
     pg_same: list[Timing] = []
     for run in range(args.pg_repeat):
-        with postgres_database(args.pg_url) as url:
+        with postgres_database(args.pg_url, "bench_push") as url:
             with open_store(url, upgrade=True) as store:
                 with measure() as timing:
                     pushed = push_records(records_csv, store, b.group)
@@ -537,7 +511,10 @@ def part2_import(b: Bench, records_csv: Path) -> None:
             "2 re-push, PostgreSQL, import's connection (s)", walls(pg_same), "s", spread(pg_same)
         )
     if args.profile or report.missed("2 import, PostgreSQL (s)"):
-        with postgres_database(args.pg_url) as url, open_store(url, upgrade=True) as store:
+        with (
+            postgres_database(args.pg_url, "bench_push") as url,
+            open_store(url, upgrade=True) as store,
+        ):
             profile("PostgreSQL import", lambda: push_records(records_csv, store, b.group), b.out)
 
 

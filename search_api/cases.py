@@ -9,10 +9,11 @@ import json
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
+import anyio
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
-from search_api.errors import ApiError, error_response
+from search_api.errors import ApiError, error_response, read_body
 from search_api.services import Services
 from sitegroup.cases import CaseDesk, CaseError, CaseNotFound, parse_case
 
@@ -24,19 +25,12 @@ NOT_FOUND = "受理编号或查询码不正确：请核对后再试（编号和�
 
 
 def _desk(request: Request) -> CaseDesk:
-    svc: Services = request.app.state.services
-    return CaseDesk(svc.store.engine, svc.group, svc.regions)
+    services: Services = request.app.state.services
+    return services.cases
 
 
 async def _fields(request: Request) -> dict[str, Any]:
-    declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
-        raise ApiError(413, "body_too_large", f"提交内容过大：最多 {MAX_BODY // 1024} KiB")
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_BODY:
-            raise ApiError(413, "body_too_large", f"提交内容过大：最多 {MAX_BODY // 1024} KiB")
+    body = await read_body(request, MAX_BODY, f"提交内容过大：最多 {MAX_BODY // 1024} KiB")
     if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
         try:  # a plain HTML form, without JavaScript
             return dict(parse_qsl(body.decode("utf-8"), max_num_fields=20))
@@ -56,7 +50,7 @@ async def submit_case(request: Request) -> JSONResponse:
     fields = await _fields(request)
     try:
         case = parse_case(fields)
-        submitted = await _run(request, lambda: _desk(request).submit(case))
+        submitted = await anyio.to_thread.run_sync(lambda: _desk(request).submit(case))
     except CaseError as exc:
         return error_response(422, "invalid_case", str(exc), exc.field, problems=exc.problems)
     return JSONResponse(
@@ -74,12 +68,6 @@ async def submit_case(request: Request) -> JSONResponse:
         status_code=201,
         headers={"Cache-Control": "no-store"},
     )
-
-
-async def _run(request: Request, work: Any) -> Any:
-    import anyio
-
-    return await anyio.to_thread.run_sync(work)
 
 
 def _lookup(request: Request, number: str, code: str) -> JSONResponse:

@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException
 
 from sitegroup.errors import StoreError
 
-__all__ = ["ApiError", "error_response", "install_handlers"]
+__all__ = ["ApiError", "error_response", "install_handlers", "read_body"]
 
 
 class ApiError(Exception):
@@ -24,6 +24,20 @@ class ApiError(Exception):
         self.code = code
         self.message = message
         self.field = field
+
+
+async def read_body(request: Request, limit: int, too_large: str) -> bytes:
+    """The request body, refused with 413 and ``too_large`` once it passes ``limit`` bytes
+    (by its declared length before reading, or while streaming it)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        raise ApiError(413, "body_too_large", too_large)
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise ApiError(413, "body_too_large", too_large)
+    return body
 
 
 def error_response(

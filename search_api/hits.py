@@ -18,7 +18,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 
-from search_api.errors import ApiError
+from search_api.errors import ApiError, read_body
 from search_api.services import Services
 from sitegroup.hits import Hit, HitBufferFull, HitError, is_bot
 from sitegroup.hits.stats import PERIODS, StatsError, window
@@ -106,14 +106,7 @@ async def _count(request: Request, site: str, path: str, ref: str) -> Response:
 
 
 async def post_hit(request: Request) -> Response:
-    declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
-        raise ApiError(413, "body_too_large", f"请求体过大：最多 {MAX_BODY} 字节")
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_BODY:
-            raise ApiError(413, "body_too_large", f"请求体过大：最多 {MAX_BODY} 字节")
+    body = await read_body(request, MAX_BODY, f"请求体过大：最多 {MAX_BODY} 字节")
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError):

@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from search_api.errors import ApiError
+from sitegroup.cases import CaseDesk
 from sitegroup.config import Settings
 from sitegroup.hits import HitBuffer, HitLedger, HitRules
 from sitegroup.hits.stats import StatsService
@@ -92,14 +93,23 @@ class Services:
     def hits(self) -> HitBuffer:
         """This worker's batch of accepted hits (flushed to the store every second)."""
         return HitBuffer(
-            HitLedger(self.store.engine),
+            self.hit_ledger,
             interval=self.settings.hits_flush_interval,
             max_pending=self.settings.hits_max_pending,
         )
 
     @cached_property
+    def hit_ledger(self) -> HitLedger:
+        return HitLedger(self.store.engine)
+
+    @cached_property
     def stats(self) -> StatsService:
-        return StatsService(self.group, HitLedger(self.store.engine))
+        return StatsService(self.group, self.hit_ledger)
+
+    @cached_property
+    def cases(self) -> CaseDesk:
+        """The 异议投诉 window: intake, dispatch and the submitter's follow-up."""
+        return CaseDesk(self.store.engine, self.group, self.regions)
 
     def close(self) -> None:
         """Flush waiting hits, then close the index and the store (graceful shutdown)."""

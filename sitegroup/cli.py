@@ -83,15 +83,16 @@ def _store_and_index(settings: Any) -> Iterator[tuple[Any, Any]]:
 
 
 def _today(value: str | None) -> Any:
-    from datetime import date, datetime
-    from zoneinfo import ZoneInfo
+    from datetime import date
+
+    from sitegroup import clock
 
     if value:
         try:
             return date.fromisoformat(value)
         except ValueError as exc:
             raise click.BadParameter(f"日期应写作 YYYY-MM-DD：{value!r}") from exc
-    return datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    return clock.today()
 
 
 def _load(tenants_dir: Path) -> tuple[Any, Any]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
@@ -17,6 +16,7 @@ from sitegroup.store import Store, open_store
 from sitegroup.tenants.loader import load_group
 from sitegroup.tenants.registry import Group
 from sitegroup.theme import Theme, load_theme
+from tests import servers
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_TENANTS = ROOT / "tenants"
@@ -137,16 +137,8 @@ PG_ADMIN_URL = os.environ.get("SITEGROUP_TEST_PG", "postgresql://postgres@127.0.
 @contextlib.contextmanager
 def postgres_database() -> Iterator[str]:
     """A fresh PostgreSQL database on the local server, dropped afterwards."""
-    import psycopg
-
-    name = f"sitegroup_test_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with servers.postgres_database(PG_ADMIN_URL) as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -18,6 +18,8 @@ root on ``sys.path``.
   moto.server``) with dummy AWS credentials; nothing is a secret, nothing leaves loopback.
 * ``meili_argv(binary, data, key)``: the Meilisearch command line the tests and the search
   benchmark use (production mode, 2 indexing threads), for ``LoopbackServer``.
+* ``postgres_database(admin_url, prefix)``: a fresh database on the local PostgreSQL server,
+  dropped afterwards; ``postgres_reachable(admin_url)`` says why a server does not answer.
 """
 
 from __future__ import annotations
@@ -29,7 +31,9 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 
@@ -239,3 +243,31 @@ def meili_argv(binary: Path, data: Path, key: str) -> Callable[[int], list[str]]
         return args + [f"{option}={value}" for option, value in options.items()]
 
     return argv
+
+
+@contextmanager
+def postgres_database(admin_url: str, prefix: str = "sitegroup_test") -> Iterator[str]:
+    """A fresh database ``<prefix>_<random>`` on the server of ``admin_url``; its URL, and
+    the database dropped (connections forced off) afterwards."""
+    import psycopg
+
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield admin_url.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def postgres_reachable(admin_url: str) -> str | None:
+    """None when the PostgreSQL server answers, else why not."""
+    try:
+        import psycopg
+
+        with psycopg.connect(admin_url, connect_timeout=3) as conn:
+            conn.execute("SELECT 1")
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}".strip()
+    return None

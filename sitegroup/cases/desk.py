@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -26,12 +26,12 @@ from sitegroup.cases.model import (
     CaseError,
     CaseInput,
 )
+from sitegroup.clock import CST, beijing_iso
 from sitegroup.models.uscc import is_valid_uscc
 from sitegroup.regions import RegionTable, is_well_formed
 from sitegroup.store.tables import case_events, cases, records
 from sitegroup.tenants.registry import Group, Site
 
-CST = timezone(timedelta(hours=8), "CST")
 #: Query codes: 8 characters without look-alikes (0/O, 1/I): 40 bits.
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 CODE_LENGTH = 8
@@ -180,12 +180,12 @@ class CaseDesk:
             "status": row.status,
             "status_label": STATUS_LABELS[row.status],
             "subject_name": row.subject_name,
-            "received_at": _iso(row.received_at),
-            "updated_at": _iso(row.updated_at),
+            "received_at": beijing_iso(row.received_at),
+            "updated_at": beijing_iso(row.updated_at),
             "handler": {"site": handler.id, "name": handler.name},
             "history": [
                 {
-                    "at": _iso(e.at),
+                    "at": beijing_iso(e.at),
                     "status": e.status,
                     "status_label": STATUS_LABELS[e.status],
                     "comment": e.comment,
@@ -193,9 +193,3 @@ class CaseDesk:
                 for e in events
             ],
         }
-
-
-def _iso(moment: datetime) -> str:
-    if moment.tzinfo is None:  # SQLite hands back naive UTC
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(CST).isoformat(timespec="seconds")

@@ -10,19 +10,18 @@ from __future__ import annotations
 import json
 import secrets
 from collections import Counter
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from sitegroup.hits.visits import Hit, day_of
+from sitegroup.store import chunks, dialect_insert
 from sitegroup.store.tables import hit_counts, hit_recent, hit_referrers, hit_salts
 
 #: A reload of the same page by the same visitor within this many seconds is not counted.
 DEDUP_SECONDS = 30 * 60
-_CHUNK = 500
 
 # Claim a batch of dedup keys (see ``HitLedger._claim``): a key is counted when it is new or
 # its row is at least the window old; either way its row then holds the new time.
@@ -52,16 +51,6 @@ class FlushOutcome:
     @property
     def deduplicated(self) -> int:
         return self.received - self.counted
-
-
-def _insert(conn: sa.Connection, table: sa.Table) -> Any:
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table)
-
-
-def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
 
 
 class HitLedger:
@@ -110,8 +99,8 @@ class HitLedger:
         conn: sa.Connection, table: sa.Table, keys: tuple[str, ...], counts: Counter[Any]
     ) -> None:
         rows = [{**dict(zip(keys, k, strict=True)), "views": n} for k, n in sorted(counts.items())]
-        for chunk in _chunks(rows):
-            ins = _insert(conn, table).values(list(chunk))
+        for chunk in chunks(rows):
+            ins = dialect_insert(conn, table).values(list(chunk))
             conn.execute(
                 ins.on_conflict_do_update(
                     index_elements=[table.c[k] for k in keys],
@@ -147,7 +136,9 @@ class HitLedger:
                 .where(old)
                 .group_by(hit_counts.c.site, hit_counts.c.path, hour)
             )
-            ins = _insert(conn, hit_counts).from_select(["site", "path", "minute", "views"], sums)
+            ins = dialect_insert(conn, hit_counts).from_select(
+                ["site", "path", "minute", "views"], sums
+            )
             conn.execute(
                 ins.on_conflict_do_update(
                     index_elements=[hit_counts.c.site, hit_counts.c.path, hit_counts.c.minute],
@@ -159,7 +150,7 @@ class HitLedger:
     def salt(self, day: int) -> str:
         """The salt of a Beijing day, created by whichever worker asks first."""
         with self.engine.begin() as conn:
-            ins = _insert(conn, hit_salts).values(day=day, salt=secrets.token_hex(32))
+            ins = dialect_insert(conn, hit_salts).values(day=day, salt=secrets.token_hex(32))
             conn.execute(ins.on_conflict_do_nothing(index_elements=[hit_salts.c.day]))
             return str(
                 conn.execute(sa.select(hit_salts.c.salt).where(hit_salts.c.day == day)).scalar_one()

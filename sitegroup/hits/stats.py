@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
 
+from sitegroup.clock import CST
 from sitegroup.hits.ledger import HitLedger
 from sitegroup.hits.visits import (
-    CST,
     MINUTES_PER_DAY,
     day_number,
     day_of,

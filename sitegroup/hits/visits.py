@@ -11,11 +11,11 @@ import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime
 from urllib.parse import unquote, urlsplit
 
-#: Beijing time (no daylight saving): days and "today" of the statistics.
-CST = timezone(timedelta(hours=8), "CST")
+from sitegroup.clock import CST
+
 #: Minutes between the Unix epoch's midnight and Beijing's (a day bucket starts there).
 CST_OFFSET_MINUTES = 8 * 60
 MINUTES_PER_DAY = 24 * 60

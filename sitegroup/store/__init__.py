@@ -85,9 +85,15 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
+def chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
+    """``items`` in slices of ``size`` (statements with bounded parameter counts)."""
     for i in range(0, len(items), size):
         yield items[i : i + size]
+
+
+def dialect_insert(conn: sa.Connection, table: sa.Table) -> Any:
+    """An INSERT with ``on_conflict_do_update``/``do_nothing`` for the connection's dialect."""
+    return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(table)
 
 
 class Store:
@@ -147,13 +153,13 @@ class Store:
         keys = revision_keys(touched)
         if not keys:
             return
-        insert = (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(revisions)
+        insert = dialect_insert(conn, revisions)
         stmt = insert.on_conflict_do_update(
             index_elements=[revisions.c.scope, revisions.c.region_code],
             set_={"revision": insert.excluded.revision},
         )
         rows = [{"scope": s, "region_code": r, "revision": push_id} for s, r in sorted(keys)]
-        for chunk in _chunks(rows):
+        for chunk in chunks(rows):
             conn.execute(stmt, list(chunk))
 
     def push_log(self, limit: int = 20) -> list[dict[str, Any]]:
@@ -185,7 +191,7 @@ class Store:
             ids = [h.id for h in items]
             existing: dict[str, Any] = {
                 r.id: r
-                for chunk in _chunks(ids)
+                for chunk in chunks(ids)
                 for r in conn.execute(
                     sa.select(headlines.c.id, headlines.c.version, headlines.c.content_hash).where(
                         headlines.c.id.in_(chunk)
@@ -316,7 +322,7 @@ class Store:
                 (inserts if old is None else updates).append(row)
                 history.append(_history_row(row, now))
                 outcome.touched.setdefault(row["kind"], set()).add(row["region_code"])
-            for chunk in _chunks(inserts):
+            for chunk in chunks(inserts):
                 conn.execute(records.insert(), list(chunk))
             if updates:
                 stmt = (
@@ -324,10 +330,10 @@ class Store:
                     .where(records.c.key == sa.bindparam("b_key"))
                     .values({c: sa.bindparam(c) for c in updates[0] if c != "key"})
                 )
-                for chunk in _chunks(updates):
+                for chunk in chunks(updates):
                     conn.execute(stmt, [{**r, "b_key": r["key"]} for r in chunk])
             done = 0
-            for chunk in _chunks(history):
+            for chunk in chunks(history):
                 conn.execute(record_versions.insert(), list(chunk))
                 done += len(chunk)
                 if progress is not None:
@@ -382,7 +388,7 @@ class Store:
             records.c.content_hash,
         )
         found: dict[str, Any] = {}
-        for chunk in _chunks(keys):
+        for chunk in chunks(keys):
             for row in conn.execute(sa.select(*cols).where(records.c.key.in_(chunk))):
                 found[row.key] = row
         return found
@@ -413,7 +419,7 @@ class Store:
                 )
             ).all()
             now = _now()
-            for chunk in _chunks(due):
+            for chunk in chunks(due):
                 conn.execute(
                     records.update()
                     .where(records.c.key == sa.bindparam("b_key"))

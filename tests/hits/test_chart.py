@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from sitegroup.clock import CST
 from sitegroup.hits.chart import (
     FONT_NARROW,
     FONT_WIDE,
@@ -20,7 +21,6 @@ from sitegroup.hits.chart import (
     render_chart,
     text_width,
 )
-from sitegroup.hits.visits import CST
 from sitegroup.theme import load_theme
 
 SVG = "{http://www.w3.org/2000/svg}"

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from sitegroup.hits.visits import CST
+from sitegroup.clock import CST
 from sitegroup.store import Store
 from sitegroup.store.tables import metadata
 from tests.conftest import DEMO_TENANTS

@@ -7,9 +7,10 @@ from datetime import datetime
 import pytest
 import sqlalchemy as sa
 
+from sitegroup.clock import CST
 from sitegroup.hits import Hit, HitBuffer, HitBufferFull, HitLedger
 from sitegroup.hits.stats import StatsError, StatsService, window
-from sitegroup.hits.visits import CST, day_of, minute_of, visitor_key
+from sitegroup.hits.visits import day_of, minute_of, visitor_key
 from sitegroup.store.tables import hit_counts, hit_recent, hit_salts
 from sitegroup.tenants.registry import Group
 
