@@ -11,12 +11,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 
+from sitegroup.cases.attachments import Attachment
 from sitegroup.cases.model import (
     CASE_KINDS,
     DISPATCHED,
@@ -29,7 +31,7 @@ from sitegroup.cases.model import (
 from sitegroup.clock import CST, beijing_iso
 from sitegroup.models.uscc import is_valid_uscc
 from sitegroup.regions import RegionTable, is_well_formed
-from sitegroup.store.tables import case_events, cases, records
+from sitegroup.store.tables import case_attachments, case_events, cases, records
 from sitegroup.tenants.registry import Group, Site
 
 #: Query codes: 8 characters without look-alikes (0/O, 1/I): 40 bits.
@@ -103,8 +105,16 @@ class CaseDesk:
 
     # -- intake -----------------------------------------------------------------------
 
-    def submit(self, case: CaseInput, *, now: datetime | None = None) -> Submitted:
-        """Store and dispatch a case in one transaction; nothing is stored on a refusal."""
+    def submit(
+        self,
+        case: CaseInput,
+        *,
+        attachments: Sequence[Attachment] = (),
+        intake_key: str | None = None,
+        now: datetime | None = None,
+    ) -> Submitted:
+        """Store and dispatch a case with its attachments in one transaction; nothing is
+        stored on a refusal. ``intake_key`` is the keyed hash of the submitter's address."""
         if case.site not in self.group:
             raise CaseError({"site": f"未知受理站点“{case.site[:40]}”"})
         now = now or datetime.now(UTC)
@@ -126,8 +136,24 @@ class CaseDesk:
                     received_at=now,
                     updated_at=now,
                     data=case.data(),
+                    intake_key=intake_key,
                 )
             ).inserted_primary_key[0]
+            if attachments:
+                conn.execute(
+                    case_attachments.insert(),
+                    [
+                        {
+                            "case_id": case_id,
+                            "name": a.name,
+                            "media_type": a.media_type,
+                            "size": a.size,
+                            "sha256": a.sha256,
+                            "content": a.content,
+                        }
+                        for a in attachments
+                    ],
+                )
             day = now.astimezone(CST).strftime("%Y%m%d")
             number = f"{NUMBER_PREFIX[case.kind]}{day}{int(case_id):08d}"
             conn.execute(

@@ -184,8 +184,14 @@ cases = sa.Table(
     sa.Column("received_at", Stamp, nullable=False),
     sa.Column("updated_at", Stamp, nullable=False),
     sa.Column("data", Json, nullable=False),
+    #: The last day (Beijing) by which it must be concluded: working days from dispatch.
+    sa.Column("due_on", sa.Date, nullable=True),
+    #: A keyed hash of the submitter's network address (salted per day, see ``hit_salts``)
+    #: for the per-address intake limit; never the address itself.
+    sa.Column("intake_key", sa.String(32), nullable=True),
     sa.Index(None, "region_code", "status"),
     sa.Index(None, "subject_code"),
+    sa.Index(None, "intake_key", "received_at"),
 )
 
 #: Every step of a case, append-only: who, when, what, to which state; ``internal`` notes
@@ -203,4 +209,56 @@ case_events = sa.Table(
     sa.Column("comment", sa.Text, nullable=False),
     sa.Column("internal", sa.Boolean, nullable=False),
     sa.Index(None, "case_id"),
+)
+
+#: Files sent with a case (checked by content: PDF, JPEG or PNG), written in the case's own
+#: transaction; only the region's handlers can download them.
+case_attachments = sa.Table(
+    "case_attachments",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("case_id", sa.Integer, sa.ForeignKey("cases.id"), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("media_type", sa.String(64), nullable=False),
+    sa.Column("size", sa.Integer, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("content", sa.LargeBinary, nullable=False),
+    sa.Index(None, "case_id"),
+)
+
+#: Handler accounts (属地办理): one person at the site of a region, who sees and acts on the
+#: cases of that region and its descendants. Only the SHA-256 of the token is kept.
+case_handlers = sa.Table(
+    "case_handlers",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("site", sa.String(64), nullable=False),
+    sa.Column("region_code", sa.String(6), nullable=False),
+    sa.Column("name", sa.String(64), nullable=False),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_at", Stamp, nullable=False),
+    sa.Column("revoked_at", Stamp, nullable=True),
+)
+
+#: Every handler read or change of a case and every full-detail view of a record: who,
+#: when, what, from where. Append-only: triggers refuse UPDATE and DELETE (migration 0005),
+#: and each entry carries the hash of the one before, so a gap or an edit shows.
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", Stamp, nullable=False),
+    sa.Column("handler_id", sa.Integer, nullable=True),
+    sa.Column("actor", sa.String(64), nullable=False),
+    sa.Column("region_code", sa.String(6), nullable=False),
+    sa.Column("action", sa.String(32), nullable=False),
+    #: A case number, a record key or a filter, by action.
+    sa.Column("target", sa.String(200), nullable=False),
+    sa.Column("detail", sa.Text, nullable=False),
+    #: Where the request came from (the handler's network address).
+    sa.Column("client", sa.String(64), nullable=False),
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.Index(None, "at"),
+    sa.Index(None, "target"),
 )
