@@ -55,7 +55,7 @@ province, a quarter of the records under 3301xx 杭州 and 3202xx 无锡), reali
 city in brackets), valid 统一社会信用代码, all four kinds, decisions over five years. Only
 records active on ``TODAY`` are kept (what ``rebuild_index`` would index). The documents are
 cached in ``bench/out/search/docs-*.pickle``; a sample of rows is re-validated with
-``news_push.validate.validate_row``.
+``sitegroup.models.validate.validate_row``.
 
 Usage::
 
@@ -99,11 +99,10 @@ from urllib.parse import urlencode
 
 from build_bench import CLK_TCK, Report, machine_info, section
 
-from news_push.sources import SourceRow
-from news_push.validate import validate_row
 from sitegroup.models.idcard import id_check_character
 from sitegroup.models.records import Record, RecordKind, field_labels, make_record
 from sitegroup.models.uscc import ALPHABET, check_character
+from sitegroup.models.validate import SourceRow, validate_row
 from sitegroup.partition import region_path
 from sitegroup.regions import NATIONAL_CODE, RegionTable
 from sitegroup.search.backend import SearchBackend

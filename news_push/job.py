@@ -16,21 +16,20 @@ from __future__ import annotations
 
 import csv
 import hashlib
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 from news_push.sources import read_headlines, read_rows
-from news_push.validate import RowProblem, detect_kind, validate_row
 from sitegroup.labels import RECORD_KIND_LABELS
 from sitegroup.models.records import RECORD_KINDS, Record, RecordKind
-from sitegroup.partition import HEADLINES_SCOPE, sites_for_region
+from sitegroup.models.validate import RowProblem, detect_kind, validate_row
+from sitegroup.partition import affected_sites
 from sitegroup.regions import RegionTable
-from sitegroup.search.backend import IndexUnavailable, SearchBackend
-from sitegroup.search.sync import SyncResult, sync_index
-from sitegroup.store import PushOutcome, Store, Touched
+from sitegroup.search.backend import SearchBackend
+from sitegroup.search.sync import SyncResult, sync_after_push
+from sitegroup.store import PushOutcome, Store
 from sitegroup.tenants.registry import Group
 
 #: Columns that name the kind of a row instead of a field of the record.
@@ -54,14 +53,8 @@ class PushResult:
     """Why the search index could not be updated (the store holds the push regardless)."""
 
     def sync(self, store: Store, index: SearchBackend | None) -> None:
-        if index is None:
-            return
-        try:
-            self.index_sync = sync_index(store, index)
-        except IndexUnavailable as exc:
-            self.index_error = (
-                f"数据已入库，但检索索引未能同步：{exc}；恢复后运行 sitegroup index sync"
-            )
+        if index is not None:
+            self.index_sync, self.index_error = sync_after_push(store, index)
 
     def summary(self) -> str:
         o = self.outcome
@@ -89,25 +82,6 @@ def file_sha256(path: Path) -> str:
         h.update(file.name.encode())
         h.update(file.read_bytes())
     return h.hexdigest()
-
-
-def affected_sites(group: Group) -> Callable[[Touched], dict[str, list[str]]]:
-    """Touched regions → {site id: [scope, …]}: headlines touch every site; a record the
-    sites of its region up to 信用中国 (:func:`sitegroup.partition.sites_for_region`)."""
-
-    def affected(touched: Touched) -> dict[str, list[str]]:
-        out: dict[str, set[str]] = defaultdict(set)
-        for scope, regions in touched.items():
-            if scope == HEADLINES_SCOPE:
-                for site in group:
-                    out[site.id].add(scope)
-                continue
-            for region in regions:
-                for site in sites_for_region(group, region):
-                    out[site.id].add(scope)
-        return {sid: sorted(scopes) for sid, scopes in sorted(out.items())}
-
-    return affected
 
 
 def run_headlines(path: Path, *, store: Store, group: Group) -> PushResult:

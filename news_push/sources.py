@@ -12,15 +12,14 @@ import csv
 import io
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from news_push.validate import RowProblem, validate_headline
 from sitegroup.errors import SitegroupError
 from sitegroup.models.headlines import Headline
+from sitegroup.models.validate import RowProblem, SourceRow, validate_headline
 
 __all__ = [
     "SourceError",
@@ -43,18 +42,6 @@ class SourceError(SitegroupError):
         self.message = message
         where = f"{file}:{line}" if line else file
         super().__init__(f"{where}: {message}")
-
-
-@dataclass(frozen=True, slots=True)
-class SourceRow:
-    """One data row as written in the file: column name -> raw text."""
-
-    file: str
-    line: int
-    """1-based physical line where the row starts (a CSV header is line 1)."""
-    values: dict[str, str]
-    error: str | None = None
-    """Why the row could not be parsed (then :attr:`values` is empty)."""
 
 
 def decode(path: Path) -> str:

@@ -10,7 +10,8 @@ computed from codes alone and never disagree.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
 
 from sitegroup.labels import RECORD_KIND_LABELS
 from sitegroup.regions import NATIONAL_CODE, level_of
@@ -76,3 +77,24 @@ def revision_keys(touched: Mapping[str, Iterable[str]]) -> set[tuple[str, str]]:
         for region in regions
         for code in ([""] if scope == HEADLINES_SCOPE else region_path(region))
     }
+
+
+def affected_sites(
+    group: Group,
+) -> Callable[[Mapping[str, Iterable[str]]], dict[str, list[str]]]:
+    """Touched regions → {site id: [scope, …]}: headlines touch every site; a record the
+    sites of its region up to 信用中国 (:func:`sites_for_region`)."""
+
+    def affected(touched: Mapping[str, Iterable[str]]) -> dict[str, list[str]]:
+        out: dict[str, set[str]] = defaultdict(set)
+        for scope, regions in touched.items():
+            if scope == HEADLINES_SCOPE:
+                for site in group:
+                    out[site.id].add(scope)
+                continue
+            for region in regions:
+                for site in sites_for_region(group, region):
+                    out[site.id].add(scope)
+        return {sid: sorted(scopes) for sid, scopes in sorted(out.items())}
+
+    return affected

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from sitegroup.search.backend import SearchBackend
+from sitegroup.search.backend import IndexUnavailable, SearchBackend
 from sitegroup.search.documents import IndexDoc, index_doc
 from sitegroup.store import ACTIVE, Store
 
@@ -71,6 +71,17 @@ def sync_index(
     if progress is not None:
         progress(upserted + removed)
     return SyncResult(upserted, removed, target)
+
+
+def sync_after_push(store: Store, index: SearchBackend) -> tuple[SyncResult | None, str | None]:
+    """Sync after a store commit: (result, None), or (None, why) when the index is down.
+
+    The store is the truth: the push stands, and ``sitegroup index sync`` catches up later.
+    """
+    try:
+        return sync_index(store, index), None
+    except IndexUnavailable as exc:
+        return None, f"数据已入库，但检索索引未能同步：{exc}；恢复后运行 sitegroup index sync"
 
 
 def rebuild_index(

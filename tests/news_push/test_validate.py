@@ -1,4 +1,4 @@
-"""Tests for news_push.validate: every problem named by file, line and Chinese label."""
+"""Tests for sitegroup.models.validate: every problem named by file, line and Chinese label."""
 
 from __future__ import annotations
 
@@ -10,18 +10,19 @@ from pathlib import Path
 
 import pytest
 
-from news_push.sources import SourceRow, read_rows
-from news_push.validate import (
+from news_push.sources import read_rows
+from sitegroup.models.idcard import ID_NUMBER_PATTERN, id_check_character
+from sitegroup.models.records import Record, RecordKind, public_record
+from sitegroup.models.uscc import check_character
+from sitegroup.models.validate import (
     RowProblem,
+    SourceRow,
     detect_kind,
     normalize_columns,
     parse_amount,
     parse_date,
     validate_row,
 )
-from sitegroup.models.idcard import ID_NUMBER_PATTERN, id_check_character
-from sitegroup.models.records import Record, RecordKind, public_record
-from sitegroup.models.uscc import check_character
 from sitegroup.regions import RegionTable
 
 TODAY = date(2024, 6, 1)

@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from sitegroup.labels import RECORD_KIND_LABELS
@@ -36,9 +35,6 @@ from sitegroup.models.records import (
 from sitegroup.models.uscc import CodeError, validate_uscc
 from sitegroup.regions import RegionTable, is_well_formed
 
-if TYPE_CHECKING:
-    from news_push.sources import SourceRow
-
 __all__ = [
     "RowProblem",
     "detect_kind",
@@ -48,6 +44,18 @@ __all__ = [
     "validate_headline",
     "validate_row",
 ]
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRow:
+    """One data row as written in the file: column name -> raw text."""
+
+    file: str
+    line: int
+    """1-based physical line where the row starts (a CSV header is line 1)."""
+    values: dict[str, str]
+    error: str | None = None
+    """Why the row could not be parsed (then :attr:`values` is empty)."""
 
 
 @dataclass(frozen=True, slots=True)
