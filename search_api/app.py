@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel
 
 import sitegroup
-from search_api import cases, hits, search
+from search_api import cases, handling, hits, search
 from search_api.errors import install_handlers
 from search_api.services import Services
 from sitegroup.config import Settings
@@ -122,4 +122,5 @@ def create_app(
     app.include_router(search.router)
     app.include_router(hits.router)
     app.include_router(cases.router)
+    app.include_router(handling.router)
     return app

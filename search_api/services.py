@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from search_api.errors import ApiError
 from sitegroup.cases import CaseDesk
+from sitegroup.cases.workflow import HandlingDesk
 from sitegroup.config import Settings
 from sitegroup.hits import HitBuffer, HitLedger, HitRules
 from sitegroup.hits.stats import StatsService
@@ -110,6 +111,11 @@ class Services:
     def cases(self) -> CaseDesk:
         """The 异议投诉 window: intake, dispatch and the submitter's follow-up."""
         return CaseDesk(self.store.engine, self.group, self.regions)
+
+    @cached_property
+    def handling(self) -> HandlingDesk:
+        """The handlers' side (属地办理): region-scoped reads and actions, all audited."""
+        return HandlingDesk(self.store, self.group, self.regions, index=self.index)
 
     def close(self) -> None:
         """Flush waiting hits, then close the index and the store (graceful shutdown)."""

@@ -506,7 +506,14 @@ def _sync_or_warn(settings: Any) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=1, show_default=True, type=int)
-def api(host: str, port: int, workers: int) -> None:
+@click.option(
+    "--forwarded-allow-ips",
+    default=None,
+    help="Load balancer addresses whose X-Forwarded-For is trusted (default: uvicorn's "
+    "FORWARDED_ALLOW_IPS, else 127.0.0.1). Without it, the click dedup and the per-address "
+    "case limit see the balancer's address for everyone.",
+)
+def api(host: str, port: int, workers: int, forwarded_allow_ips: str | None) -> None:
     """Run the API alone with uvicorn (settings from SITEGROUP_* variables)."""
     import uvicorn
 
@@ -517,6 +524,7 @@ def api(host: str, port: int, workers: int) -> None:
         port=port,
         workers=workers,
         log_level="info",
+        forwarded_allow_ips=forwarded_allow_ips,
     )
 
 
@@ -825,6 +833,173 @@ def push_log(limit: int, database_url: str | None) -> None:
                 f"#{row['id']} {row['finished_at']:%Y-%m-%d %H:%M:%S} {row['kind']} "
                 f"{row['source']}  {counts or '无变化'}  影响 {len(row['affected'])} 个站点"
             )
+
+
+@main.group()
+def cases() -> None:
+    """异议投诉: handler accounts (属地办理) and the overdue list."""
+
+
+@cases.group("handler")
+def cases_handler() -> None:
+    """Handler accounts: one per person, at the site of a region (token shown once)."""
+
+
+@cases_handler.command("add")
+@click.option("--site", "site_id", required=True, help="The handler's site (see sitegroup sites).")
+@click.option("--name", required=True, help="The handler's name (1-64 characters).")
+@tenants_option
+@database_option
+def cases_handler_add(site_id: str, name: str, tenants_dir: Path, database_url: str | None) -> None:
+    """Create a handler account and print its token (once: only its hash is stored)."""
+    from sitegroup.cases.handlers import HandlerError, create_handler
+
+    group, _ = _load(tenants_dir)
+    with _store(_settings(database_url)) as store:
+        try:
+            handler, token = create_handler(store.engine, group, site_id, name)
+        except HandlerError as exc:
+            raise click.UsageError(str(exc)) from exc
+    site = group[handler.site]
+    click.echo(
+        f"已创建办理人 #{handler.id} {handler.name}：{site.name}，"
+        f"可办理地区 {handler.region_code} 及其下级地区的案件"
+    )
+    click.echo(f"令牌：{token}")
+    click.secho(
+        "请立即将令牌安全地交给本人：它只显示这一次，系统只保存其哈希，无法找回；"
+        "遗失或泄露时请用 sitegroup cases handler revoke 停用后重新创建。",
+        fg="yellow",
+        err=True,
+    )
+
+
+@cases_handler.command("list")
+@click.option("--site", "site_id", default=None, help="Only the handlers of this site.")
+@database_option
+def cases_handler_list(site_id: str | None, database_url: str | None) -> None:
+    """Every handler account, revoked ones too."""
+    from sitegroup.cases.handlers import list_handlers
+    from sitegroup.clock import beijing_iso
+
+    with _store(_settings(database_url)) as store:
+        handlers = list_handlers(store.engine, site=site_id)
+    for h in handlers:
+        state = "有效" if h.active else f"已停用 {beijing_iso(h.revoked_at)}"  # type: ignore[arg-type]
+        click.echo(
+            f"#{h.id}  {h.name}  {h.site}（地区 {h.region_code}）  "
+            f"创建于 {beijing_iso(h.created_at)}  {state}"
+        )
+    click.echo(f"共 {len(handlers)} 个办理人账号")
+
+
+@cases_handler.command("revoke")
+@click.argument("handler_id", type=int)
+@database_option
+def cases_handler_revoke(handler_id: int, database_url: str | None) -> None:
+    """Revoke a handler account: its token stops working at once."""
+    from sitegroup.cases.handlers import HandlerError, revoke_handler
+
+    with _store(_settings(database_url)) as store:
+        try:
+            handler = revoke_handler(store.engine, handler_id)
+        except HandlerError as exc:
+            raise click.ClickException(str(exc)) from exc
+    click.echo(f"已停用办理人 #{handler.id} {handler.name}（{handler.site}）：其令牌不再有效")
+
+
+@cases.command("overdue")
+@click.option("--site", "site_id", default=None, help="The region of this site (default: all).")
+@click.option("--today", default=None, help="Date to compare with (default: today, Beijing).")
+@tenants_option
+@database_option
+def cases_overdue(
+    site_id: str | None, today: str | None, tenants_dir: Path, database_url: str | None
+) -> None:
+    """Open cases past their due date (working days), oldest due first."""
+    from sitegroup.cases.workflow import HandlingDesk
+
+    group, _ = _load(tenants_dir)
+    site_id = site_id or group.root
+    if site_id not in group:
+        raise click.UsageError(f"未知站点“{site_id}”：可用 sitegroup sites 查看站点标识")
+    with _store(_settings(database_url)) as store:
+        rows = HandlingDesk(store, group).overdue(group[site_id].region_code, today=_today(today))
+    click.echo(f"{group[site_id].name}及下级地区：逾期未办结 {len(rows)} 件")
+    if rows:
+        click.echo("受理编号  类别  状态  办理站点  到期日  逾期天数")
+    for r in rows:
+        click.echo(
+            f"{r['number']}  {r['kind_label']}  {r['status_label']}  {r['handler']['name']}  "
+            f"{r['due_on']}  {r['days_overdue']}"
+        )
+
+
+@main.group()
+def audit() -> None:
+    """The handlers' audit log (append-only, hash-chained): export and verify."""
+
+
+def _day(value: str | None, option: str) -> Any:
+    from datetime import date
+
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"日期应写作 YYYY-MM-DD：{value!r}", param_hint=option) from exc
+
+
+@audit.command("export")
+@click.option(
+    "--out",
+    "out",
+    default="-",
+    show_default=True,
+    help="CSV file to write (UTF-8 with BOM, opens in Excel); - for standard output.",
+)
+@click.option("--since", default=None, help="First day (Beijing), YYYY-MM-DD.")
+@click.option("--until", default=None, help="Last day (Beijing), YYYY-MM-DD, included.")
+@database_option
+def audit_export(out: str, since: str | None, until: str | None, database_url: str | None) -> None:
+    """Write the audit log as CSV: 序号,时间,办理人,地区,操作,对象,详情,来源地址,哈希."""
+    import io
+
+    from sitegroup.cases.audit import export_csv
+
+    first, last = _day(since, "--since"), _day(until, "--until")
+    with _store(_settings(database_url)) as store:
+        if out == "-":
+            stream = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="")
+            try:
+                count = export_csv(store.engine, stream, since=first, until=last)
+            finally:
+                stream.flush()
+                stream.detach()
+        else:
+            with Path(out).open("w", encoding="utf-8", newline="") as fh:
+                count = export_csv(store.engine, fh, since=first, until=last)
+    click.echo(f"已导出 {count} 条审计记录" + ("" if out == "-" else f"：{out}"), err=True)
+
+
+@audit.command("verify")
+@database_option
+def audit_verify(database_url: str | None) -> None:
+    """Recompute the hash chain; exit 1 naming the first entry that does not fit."""
+    from sitegroup.cases.audit import verify
+
+    with _store(_settings(database_url)) as store:
+        check = verify(store.engine)
+    if check.ok:
+        click.echo(f"审计日志完整：{check.entries} 条，哈希链一致")
+        return
+    click.secho(
+        f"审计日志不一致：第 {check.entries} 条（序号 {check.bad_id}）{check.problem}",
+        fg="red",
+        err=True,
+    )
+    sys.exit(1)
 
 
 if __name__ == "__main__":  # pragma: no cover

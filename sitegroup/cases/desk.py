@@ -19,7 +19,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from sitegroup.cases.attachments import Attachment
+from sitegroup.cases.calendar import calendar_for
 from sitegroup.cases.model import (
+    ACTION_LABELS,
     CASE_KINDS,
     DISPATCHED,
     NUMBER_PREFIX,
@@ -64,6 +66,7 @@ class CaseDesk:
         self.engine = engine
         self.group = group
         self.regions = regions or RegionTable.default()
+        self.calendar = calendar_for(group)
 
     # -- dispatch ---------------------------------------------------------------------
 
@@ -135,6 +138,7 @@ class CaseDesk:
                     code_hash="",
                     received_at=now,
                     updated_at=now,
+                    due_on=self.calendar.due_on(case.kind, now),
                     data=case.data(),
                     intake_key=intake_key,
                 )
@@ -186,7 +190,10 @@ class CaseDesk:
     # -- feedback ---------------------------------------------------------------------
 
     def lookup(self, number: str, code: str) -> dict[str, Any]:
-        """The submitter's view of a case: the same on every site; no internal notes."""
+        """The submitter's view of a case: the same on every site; no internal notes.
+
+        Once concluded it carries the result (``result``/``result_label``), once answered
+        the handler's reply (``reply``); both are null before."""
         number = number.strip().upper()
         code = code.strip().upper()
         with self.engine.connect() as conn:
@@ -199,6 +206,7 @@ class CaseDesk:
                 .order_by(case_events.c.id)
             ).all()
         handler = self.handler_for(row.region_code)
+        result = (row.data or {}).get("result") or {}
         return {
             "number": row.number,
             "kind": row.kind,
@@ -209,9 +217,15 @@ class CaseDesk:
             "received_at": beijing_iso(row.received_at),
             "updated_at": beijing_iso(row.updated_at),
             "handler": {"site": handler.id, "name": handler.name},
+            "due_on": row.due_on.isoformat() if row.due_on else None,
+            "result": result.get("code"),
+            "result_label": result.get("label"),
+            "reply": (row.data or {}).get("reply"),
             "history": [
                 {
                     "at": beijing_iso(e.at),
+                    "action": e.action,
+                    "action_label": ACTION_LABELS.get(e.action, e.action),
                     "status": e.status,
                     "status_label": STATUS_LABELS[e.status],
                     "comment": e.comment,

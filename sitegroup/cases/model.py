@@ -31,6 +31,27 @@ STATUS_LABELS = {
     ANSWERED: "已反馈",
 }
 
+#: What a step of a case is called (the history the submitter and the handler see).
+ACTION_LABELS = {
+    "receive": "受理",
+    "dispatch": "分派",
+    "start": "开始办理",
+    "conclude": "办结",
+    "answer": "反馈",
+    "forward": "转办",
+    "note": "备注",
+}
+#: How a case can end (已办结), per kind. An objection is verified against the record it is
+#: about: the record stays (维持), is corrected (更正) or withdrawn (撤销). A complaint is
+#: investigated: the conduct reported is confirmed (查证属实) or not (查无实据); a complaint
+#: changes no record by itself, so it has no repair outcome.
+RESULTS: dict[str, dict[str, str]] = {
+    "objection": {"maintain": "维持", "correct": "更正", "revoke": "撤销"},
+    "complaint": {"substantiated": "查证属实", "unsubstantiated": "查无实据"},
+}
+#: Results that change the record through the push pipeline (信用修复).
+REPAIR_RESULTS = frozenset({"correct", "revoke"})
+
 # Mainland mobile numbers, or a landline with area code (and an optional extension).
 _PHONE_RE = re.compile(r"(?:\+?86[- ]?)?(?:1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(?:-\d{1,6})?)")
 _EMAIL_RE = re.compile(r"[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}")
@@ -91,6 +112,11 @@ class CaseInput:
 def _clean(value: Any) -> str:
     text = unicodedata.normalize("NFC", value if isinstance(value, str) else "")
     return _CONTROL_RE.sub("", text.replace("\r\n", "\n")).strip()
+
+
+def clean_text(value: Any) -> str:
+    """Text as typed, NFC-normalised, without control characters (newlines and tabs stay)."""
+    return _clean(value)
 
 
 def parse_case(raw: Mapping[str, Any]) -> CaseInput:

@@ -152,7 +152,7 @@ def load_group(tenants_dir: Path, theme: Theme, table: RegionTable | None = None
         if config.short_name and config.region_code == NATIONAL_CODE:
             problems.append(ConfigProblem(file, "short_name", "主站名称固定为“信用中国”"))
             continue
-        for key in ("api_url", "publish"):
+        for key in ("api_url", "publish", "cases"):
             if getattr(config, key) is not None and config.region_code != NATIONAL_CODE:
                 problems.append(
                     ConfigProblem(

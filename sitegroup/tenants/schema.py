@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 import re
+from datetime import date
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -125,6 +134,75 @@ class PublishConfig(_Strict):
         return value
 
 
+#: Working days from dispatch to conclusion when the main site's ``[cases]`` says nothing.
+DEFAULT_DEADLINE_DAYS = {"objection": 7, "complaint": 15}
+MAX_DEADLINE_DAYS = 90
+
+
+def _deadline(value: Any, key: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{key} 应为整数(工作日数)，实际为 {value!r}")
+    if not 1 <= value <= MAX_DEADLINE_DAYS:
+        raise ValueError(f"{key} 应在 1 到 {MAX_DEADLINE_DAYS} 个工作日之间，实际为 {value}")
+    return value
+
+
+class DeadlineDays(_Strict):
+    """Working days from dispatch by which a case must be concluded, per case kind."""
+
+    objection: int = Field(default=DEFAULT_DEADLINE_DAYS["objection"], description="信用异议")
+    complaint: int = Field(default=DEFAULT_DEADLINE_DAYS["complaint"], description="失信投诉")
+
+    @field_validator("objection", "complaint", mode="before")
+    @classmethod
+    def _days(cls, value: Any, info: ValidationInfo) -> int:
+        return _deadline(value, f"deadline_days.{info.field_name}")
+
+
+def _dates(value: Any, key: str) -> tuple[date, ...]:
+    """ISO dates, written as TOML dates or as "YYYY-MM-DD" strings."""
+    if not isinstance(value, list | tuple):
+        raise ValueError(f'{key} 应为日期列表，如 ["2026-10-01"]')
+    out = []
+    for i, item in enumerate(value):
+        if isinstance(item, date) and not hasattr(item, "hour"):
+            out.append(item)
+            continue
+        try:
+            if not (isinstance(item, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", item)):
+                raise ValueError
+            out.append(date.fromisoformat(item))
+        except ValueError:
+            raise ValueError(
+                f"{key}[{i}] 应为 YYYY-MM-DD 格式的日期，实际为 {str(item)!r}"
+            ) from None
+    return tuple(sorted(set(out)))
+
+
+class CasesConfig(_Strict):
+    """异议投诉 deadlines (group-wide: main site only): working days are Monday to Friday,
+    minus the public ``holidays``, plus the make-up working days (调休上班) in ``workdays``."""
+
+    deadline_days: DeadlineDays = Field(
+        default=DeadlineDays(), description="办理时限：自分派之日起的工作日数"
+    )
+    holidays: tuple[date, ...] = Field(default=(), description="法定节假日(不计工作日)")
+    workdays: tuple[date, ...] = Field(default=(), description="调休上班日(计为工作日)")
+
+    @field_validator("holidays", "workdays", mode="before")
+    @classmethod
+    def _iso_dates(cls, value: Any, info: ValidationInfo) -> tuple[date, ...]:
+        return _dates(value, str(info.field_name))
+
+    @model_validator(mode="after")
+    def _disjoint(self) -> CasesConfig:
+        both = sorted(set(self.holidays) & set(self.workdays))
+        if both:
+            days = "、".join(d.isoformat() for d in both)
+            raise ValueError(f"日期 {days} 同时出现在 holidays 和 workdays 中：一天只能是其中之一")
+        return self
+
+
 class SiteConfig(_Strict):
     """One tenant's ``site.toml``."""
 
@@ -145,6 +223,10 @@ class SiteConfig(_Strict):
     )
     publish: PublishConfig | None = Field(
         default=None, description="发布目标与缓存策略；网站群统一配置，只能写在主站的 site.toml 中"
+    )
+    cases: CasesConfig | None = Field(
+        default=None,
+        description="异议投诉办理时限与节假日；网站群统一配置，只能写在主站的 site.toml 中",
     )
 
     @field_validator("region_code")
