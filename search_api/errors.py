@@ -32,12 +32,12 @@ async def read_body(request: Request, limit: int, too_large: str) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None and (not declared.isdigit() or int(declared) > limit):
         raise ApiError(413, "body_too_large", too_large)
-    body = b""
+    body = bytearray()  # += on bytes would copy the whole body for every chunk
     async for chunk in request.stream():
         body += chunk
         if len(body) > limit:
             raise ApiError(413, "body_too_large", too_large)
-    return body
+    return bytes(body)
 
 
 def error_response(

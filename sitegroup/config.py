@@ -55,6 +55,15 @@ class Settings(BaseSettings):
     #: compact` (daily cron), and minute series are refused for them.
     hits_minute_days: int = Field(default=7, ge=1, le=3650)
 
+    #: 异议投诉 intake: files per case (field ``attachments``; PDF, JPEG or PNG by content)
+    #: and bytes per file. The whole request may be that many full files plus the fields.
+    cases_max_attachments: int = Field(default=3, ge=0, le=20)
+    cases_attachment_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024, le=50 * 1024**2)
+    #: Accepted cases per client address (keyed hash, never the address) in a rolling hour
+    #: and per Beijing day, across all API workers (counted in the store); 0 = no limit.
+    cases_per_ip_hour: int = Field(default=5, ge=0)
+    cases_per_ip_day: int = Field(default=20, ge=0)
+
     def index_path(self) -> Path:
         """Where the embedded search index lives."""
         if self.search_path is not None:
