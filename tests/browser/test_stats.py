@@ -6,6 +6,10 @@ from __future__ import annotations
 import re
 import time
 
+import pytest
+
+pytestmark = pytest.mark.browser
+
 #: Desktop browsers (two visitors): headless chromium's own user agent counts as a bot.
 READER_UA = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
