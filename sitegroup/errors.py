@@ -31,6 +31,19 @@ class ConfigError(SitegroupError):
         super().__init__(f"{len(self.problems)} 处配置错误：\n{lines}")
 
 
+class FieldProblems(SitegroupError, ValueError):
+    """Input refused field by field: ``problems`` maps each bad field to what is wrong (in
+    Chinese); ``field`` is the first, for an API answer's ``error.field``."""
+
+    def __init__(self, problems: dict[str, str]) -> None:
+        super().__init__("；".join(problems.values()))
+        self.problems = problems
+
+    @property
+    def field(self) -> str:
+        return next(iter(self.problems))
+
+
 class BuildError(SitegroupError):
     """Raised by the build when a site could not be rendered; names the site and file."""
 

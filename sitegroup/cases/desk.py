@@ -189,6 +189,22 @@ class CaseDesk:
 
     # -- feedback ---------------------------------------------------------------------
 
+    def header(self, row: Any) -> dict[str, Any]:
+        """What the submitter and the handler both see first of a ``cases`` row."""
+        handler = self.handler_for(row.region_code)
+        return {
+            "number": row.number,
+            "kind": row.kind,
+            "kind_label": CASE_KINDS[row.kind],
+            "status": row.status,
+            "status_label": STATUS_LABELS[row.status],
+            "subject_name": row.subject_name,
+            "received_at": beijing_iso(row.received_at),
+            "updated_at": beijing_iso(row.updated_at),
+            "handler": {"site": handler.id, "name": handler.name},
+            "due_on": row.due_on.isoformat() if row.due_on else None,
+        }
+
     def lookup(self, number: str, code: str) -> dict[str, Any]:
         """The submitter's view of a case: the same on every site; no internal notes.
 
@@ -205,19 +221,9 @@ class CaseDesk:
                 .where(case_events.c.case_id == row.id, case_events.c.internal.is_(False))
                 .order_by(case_events.c.id)
             ).all()
-        handler = self.handler_for(row.region_code)
         result = (row.data or {}).get("result") or {}
         return {
-            "number": row.number,
-            "kind": row.kind,
-            "kind_label": CASE_KINDS[row.kind],
-            "status": row.status,
-            "status_label": STATUS_LABELS[row.status],
-            "subject_name": row.subject_name,
-            "received_at": beijing_iso(row.received_at),
-            "updated_at": beijing_iso(row.updated_at),
-            "handler": {"site": handler.id, "name": handler.name},
-            "due_on": row.due_on.isoformat() if row.due_on else None,
+            **self.header(row),
             "result": result.get("code"),
             "result_label": result.get("label"),
             "reply": (row.data or {}).get("reply"),

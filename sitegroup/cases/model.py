@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from sitegroup.errors import FieldProblems
 from sitegroup.models.idcard import is_valid_id_number
 from sitegroup.models.uscc import CodeError, validate_uscc
 
@@ -72,16 +73,8 @@ FIELDS: dict[str, tuple[str, bool, bool, int]] = {
 MIN_REASON = 10
 
 
-class CaseError(ValueError):
+class CaseError(FieldProblems):
     """A submission refused; ``problems`` maps each bad field to what is wrong."""
-
-    def __init__(self, problems: dict[str, str]) -> None:
-        super().__init__("；".join(problems.values()))
-        self.problems = problems
-
-    @property
-    def field(self) -> str:
-        return next(iter(self.problems))
 
 
 @dataclass(frozen=True)

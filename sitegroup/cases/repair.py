@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Literal, cast
 
+from sitegroup.errors import FieldProblems
 from sitegroup.labels import RECORD_KIND_LABELS
 from sitegroup.models.records import (
     FIELDS,
@@ -69,16 +70,8 @@ LOCKED_FIELDS: dict[str, str] = {
 }
 
 
-class RepairError(ValueError):
+class RepairError(FieldProblems):
     """A repair refused; ``problems`` maps each bad field to what is wrong (Chinese)."""
-
-    def __init__(self, problems: dict[str, str]) -> None:
-        super().__init__("；".join(problems.values()))
-        self.problems = problems
-
-    @property
-    def field(self) -> str:
-        return next(iter(self.problems))
 
 
 @dataclass(frozen=True)

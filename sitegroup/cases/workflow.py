@@ -265,28 +265,15 @@ class HandlingDesk:
         """The site handling cases of ``region_code``."""
         return self._dispatch.handler_for(region_code)
 
-    def _site_ref(self, region_code: str) -> dict[str, str]:
-        site = self.site_of(region_code)
-        return {"site": site.id, "name": site.name}
-
     # -- the pieces of an answer --------------------------------------------------------
 
     def _summary(self, row: Any, today: date) -> dict[str, Any]:
         overdue = row.status not in CLOSED and row.due_on is not None and row.due_on < today
         intake = self.group.sites.get(row.intake_site)
         return {
-            "number": row.number,
-            "kind": row.kind,
-            "kind_label": CASE_KINDS[row.kind],
-            "status": row.status,
-            "status_label": STATUS_LABELS[row.status],
-            "subject_name": row.subject_name,
+            **self._dispatch.header(row),
             "intake_site": {"site": row.intake_site, "name": intake.name if intake else ""},
-            "handler": self._site_ref(row.region_code),
             "region_code": row.region_code,
-            "received_at": beijing_iso(row.received_at),
-            "updated_at": beijing_iso(row.updated_at),
-            "due_on": row.due_on.isoformat() if row.due_on else None,
             "overdue": overdue,
             "days_overdue": days_overdue(row.due_on, today) if overdue else 0,
         }

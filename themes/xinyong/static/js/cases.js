@@ -26,45 +26,11 @@
   ];
   var KIND_NAMES = {objection: "异议", complaint: "投诉"};
 
-  // -- DOM helpers (no innerHTML) -----------------------------------------------------
+  // -- DOM helpers (site.js; no innerHTML) --------------------------------------------
 
-  function el(tag, attrs) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (key) {
-      var value = attrs[key];
-      if (value === null || value === undefined || value === false) {
-        return;
-      }
-      if (key === "text") {
-        node.textContent = value;
-      } else if (key === "className") {
-        node.className = value;
-      } else {
-        node.setAttribute(key, value);
-      }
-    });
-    for (var i = 2; i < arguments.length; i++) {
-      append(node, arguments[i]);
-    }
-    return node;
-  }
-
-  function append(node, child) {
-    if (child === null || child === undefined || child === false) {
-      return;
-    }
-    if (Array.isArray(child)) {
-      child.forEach(function (c) { append(node, c); });
-    } else {
-      node.appendChild(typeof child === "string" ? document.createTextNode(child) : child);
-    }
-  }
-
-  function clear(node) {
-    while (node.firstChild) {
-      node.removeChild(node.firstChild);
-    }
-  }
+  var el = window.sitegroupDom.el;
+  var append = window.sitegroupDom.append;
+  var clear = window.sitegroupDom.clear;
 
   function text(value) {
     return typeof value === "string" || typeof value === "number" ? String(value) : "";

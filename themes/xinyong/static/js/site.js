@@ -30,4 +30,46 @@
       /* no API, an old browser: the page works the same */
     }
   }
+
+  // DOM building for the page scripts (query.js, cases.js): values from the API or the
+  // visitor reach the page only as text nodes and attributes, never as markup.
+  function el(tag, attrs) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (key) {
+      var value = attrs[key];
+      if (value === null || value === undefined || value === false) {
+        return;
+      }
+      if (key === "text") {
+        node.textContent = value;
+      } else if (key === "className") {
+        node.className = value;
+      } else {
+        node.setAttribute(key, value);
+      }
+    });
+    for (var i = 2; i < arguments.length; i++) {
+      append(node, arguments[i]);
+    }
+    return node;
+  }
+
+  function append(node, child) {
+    if (child === null || child === undefined || child === false) {
+      return;
+    }
+    if (Array.isArray(child)) {
+      child.forEach(function (c) { append(node, c); });
+    } else {
+      node.appendChild(typeof child === "string" ? document.createTextNode(child) : child);
+    }
+  }
+
+  function clear(node) {
+    while (node.firstChild) {
+      node.removeChild(node.firstChild);
+    }
+  }
+
+  window.sitegroupDom = {el: el, append: append, clear: clear};
 })();
