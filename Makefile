@@ -29,12 +29,7 @@ demo: $(STAMP) demo-data
 	$(BIN)/sitegroup serve
 
 demo-data: $(STAMP)
-	$(BIN)/sitegroup push headlines demo/headlines/
-	$(BIN)/sitegroup push records demo/records/licenses.csv --kind license
-	$(BIN)/sitegroup push records demo/records/penalties-gb18030.csv --kind penalty
-	$(BIN)/sitegroup push records demo/records/penalties-legacy.csv --kind penalty
-	$(BIN)/sitegroup push records demo/records/lists.jsonl
-	$(BIN)/sitegroup push expire
+	$(BIN)/sitegroup push demo
 
 build: $(STAMP)
 	$(BIN)/sitegroup build

@@ -77,7 +77,8 @@ from push_bench import (
     write_headlines,
 )
 
-from news_push.job import run_headlines, run_records
+from news_push.demo import push_demo
+from news_push.job import run_headlines
 from sitegroup.build.plan import STATE_FILE
 from sitegroup.build.runner import ASSETS_DIR, DataSource, build_group
 from sitegroup.publish import PublishResult, publish_group
@@ -91,14 +92,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repositor
 from tests.servers import AWS_UNSET, MOTO_ENV, LoopbackServer, start_moto
 
 ROOT = Path(__file__).resolve().parent.parent
-DEMO_DATA = ROOT / "demo"
-#: The demo push files and their kinds, as ``make demo-data`` pushes them.
-DEMO_RECORDS = (
-    ("licenses.csv", "license"),
-    ("penalties-gb18030.csv", "penalty"),
-    ("penalties-legacy.csv", "penalty"),
-    ("lists.jsonl", None),
-)
 #: (site, path) → content hash of every published file of a build.
 Hashes = dict[tuple[str, str], str]
 
@@ -300,13 +293,8 @@ def mib(n: float) -> float:
 def push_demo_data(store_url: str, group: Group) -> None:
     """The demo headlines and records of ``demo/``, as ``make demo-data`` pushes them."""
     with open_store(store_url) as store:
-        pushed = run_headlines(DEMO_DATA / "headlines", store=store, group=group)
-        problems = list(pushed.problems)
-        for name, kind in DEMO_RECORDS:
-            pushed = run_records(
-                DEMO_DATA / "records" / name, store=store, group=group, today=TODAY, kind=kind
-            )
-            problems += pushed.problems
+        results = push_demo(store=store, group=group, today=TODAY)
+    problems = [p for r in results for p in r.problems]
     if problems:
         raise SystemExit(f"demo push refused {len(problems)} row(s), first: {problems[0]}")
 

@@ -805,6 +805,26 @@ def push_records(
         sys.exit(1)
 
 
+@push.command("demo")
+@click.option("--today", default=None, help="Date for expiry checks (default: today, Beijing).")
+@tenants_option
+@database_option
+def push_demo(today: str | None, tenants_dir: Path, database_url: str | None) -> None:
+    """Push the demo headlines and records of demo/, then expire (what `make demo` runs)."""
+    from news_push.demo import push_demo as run_demo
+    from news_push.job import run_expire
+
+    group, _ = _load(tenants_dir)
+    day = _today(today)
+    with _store_and_index(_settings(database_url)) as (store, index):
+        results = run_demo(store=store, group=group, today=day, index=index)
+        results.append(run_expire(store=store, group=group, today=day, index=index))
+    for result in results:
+        _report_push(result)
+    if any(r.problems or r.index_error for r in results):
+        sys.exit(1)
+
+
 @push.command("expire")
 @click.option("--today", default=None, help="Date to expire against (default: today, Beijing).")
 @tenants_option

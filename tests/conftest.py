@@ -69,26 +69,14 @@ def make_group(
     return make
 
 
-DEMO_DATA = ROOT / "demo"
-#: The demo push files and their kinds, as `make demo-data` pushes them.
-DEMO_RECORDS = (
-    ("licenses.csv", "license"),
-    ("penalties-gb18030.csv", "penalty"),
-    ("penalties-legacy.csv", "penalty"),
-    ("lists.jsonl", None),
-)
 DEMO_TODAY = date(2026, 11, 23)
 
 
 def push_demo_data(store: Store, group: Group) -> None:
     """Push the demo headlines and records shipped in demo/ (all rows valid)."""
-    from news_push.job import run_headlines, run_records
+    from news_push.demo import push_demo
 
-    assert not run_headlines(DEMO_DATA / "headlines", store=store, group=group).problems
-    for name, kind in DEMO_RECORDS:
-        result = run_records(
-            DEMO_DATA / "records" / name, store=store, group=group, today=DEMO_TODAY, kind=kind
-        )
+    for result in push_demo(store=store, group=group, today=DEMO_TODAY):
         assert not result.problems, [str(p) for p in result.problems[:3]]
 
 

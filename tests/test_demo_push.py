@@ -6,8 +6,9 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from news_push.demo import DEMO_DIR
 from sitegroup.cli import main
-from tests.conftest import DEMO_DATA, DEMO_RECORDS, DEMO_TENANTS
+from tests.conftest import DEMO_TENANTS
 
 
 def run(*args: str) -> tuple[int, str]:
@@ -18,12 +19,8 @@ def run(*args: str) -> tuple[int, str]:
 def test_verify_passes_after_the_demo_push_and_fails_on_a_hand_edit(tmp_path: Path) -> None:
     common = ["--tenants", str(DEMO_TENANTS), "--database-url", f"sqlite:///{tmp_path / 'db'}"]
     out = ["--out", str(tmp_path / "build")]
-    code, text = run("push", "headlines", str(DEMO_DATA / "headlines"), *common)
+    code, text = run("push", "demo", *common)  # what `make demo` pushes
     assert code == 0, text
-    for name, kind in DEMO_RECORDS:
-        extra = ["--kind", kind] if kind else []
-        code, text = run("push", "records", str(DEMO_DATA / "records" / name), *extra, *common)
-        assert code == 0, text
     code, text = run("build", *out, *common, "--workers", "1")
     assert code == 0, text
 
@@ -32,7 +29,7 @@ def test_verify_passes_after_the_demo_push_and_fails_on_a_hand_edit(tmp_path: Pa
     assert "一致：13 个站点" in text
 
     # The next day's push: edits and retractions, then only the changed pages.
-    code, text = run("push", "headlines", str(DEMO_DATA / "headlines-update.jsonl"), *common)
+    code, text = run("push", "headlines", str(DEMO_DIR / "headlines-update.jsonl"), *common)
     assert code == 0 and "更新 1" in text and "撤回 1" in text, text
     code, text = run("verify", *out, *common)
     assert code == 1 and "头版版本不是最新" in text
@@ -55,7 +52,7 @@ def test_verify_passes_after_the_demo_push_and_fails_on_a_hand_edit(tmp_path: Pa
 def test_verify_reports_a_search_index_behind_the_store(tmp_path: Path, monkeypatch) -> None:
     common = ["--tenants", str(DEMO_TENANTS), "--database-url", f"sqlite:///{tmp_path / 'db'}"]
     out = ["--out", str(tmp_path / "build")]
-    records = DEMO_DATA / "records"
+    records = DEMO_DIR / "records"
     code, text = run("push", "records", str(records / "licenses.csv"), *common)
     assert code == 0 and "检索索引已重建" in text, text
     # The index is out of reach during the next push: the records land, the index does not.
