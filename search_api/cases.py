@@ -5,15 +5,12 @@ Intake takes JSON, a plain HTML form, or ``multipart/form-data`` with up to
 :mod:`sitegroup.cases.attachments`). Every check that can refuse runs before anything is
 written, and the per-address limit (:mod:`sitegroup.cases.limits`) is checked again under a
 lock right before the case's one transaction; the answer is 201 only after it committed.
-
-Handlers' endpoints (their region's cases, transitions, audit) come next; see issue 7.
+Handlers' endpoints are in :mod:`search_api.handling`.
 """
 
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import AsyncIterator
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
@@ -22,7 +19,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from starlette.formparsers import MultiPartException, MultiPartParser
 
-from search_api.errors import ApiError, error_response, read_body
+from search_api.errors import ApiError, error_response, limited_stream, read_body
 from search_api.services import Services
 from sitegroup.cases import CaseDesk, CaseError, CaseNotFound, parse_case
 from sitegroup.cases.attachments import (
@@ -45,8 +42,6 @@ FORM_OVERHEAD = 64 * 1024
 INTAKE_SLOTS = 4
 NOT_FOUND = "受理编号或查询码不正确：请核对后再试（编号和查询码在提交成功时给出）"
 
-_limits_lock = threading.Lock()
-
 
 def _services(request: Request) -> Services:
     services: Services = request.app.state.services
@@ -57,27 +52,10 @@ def _desk(request: Request) -> CaseDesk:
     return _services(request).cases
 
 
-def _limits(request: Request) -> IntakeLimits:
-    """This app's intake limits (opened in a worker thread: it may open the store)."""
-    state = request.app.state
-    with _limits_lock:
-        limits: IntakeLimits | None = getattr(state, "case_limits", None)
-        if limits is None:
-            services = _services(request)
-            limits = IntakeLimits(
-                services.store.engine,
-                services.hit_ledger.salt,
-                per_hour=services.settings.cases_per_ip_hour,
-                per_day=services.settings.cases_per_ip_day,
-            )
-            state.case_limits = limits
-    return limits
-
-
 def _checked_keys(request: Request, address: str) -> tuple[IntakeLimits, IntakeKeys]:
     """The address's keys, after a cheap refusal for an address already at its limit (no
     lock, no file checked); the binding check comes under the lock, in ``admit``."""
-    limits = _limits(request)
+    limits = _services(request).intake_limits
     keys = limits.keys(address)
     limits.check(keys)
     return limits, keys
@@ -112,17 +90,6 @@ async def _fields(request: Request) -> dict[str, Any]:
     return data
 
 
-async def _body_within(request: Request, limit: int, too_large: str) -> AsyncIterator[bytes]:
-    """The body as it arrives, refused with 413 once it passes ``limit`` (the rule of
-    ``read_body``, without holding the body: the parser spools the files as they come)."""
-    seen = 0
-    async for chunk in request.stream():
-        seen += len(chunk)
-        if seen > limit:
-            raise ApiError(413, "body_too_large", too_large, "attachments")
-        yield chunk
-
-
 async def _multipart(
     request: Request, settings: Settings
 ) -> tuple[dict[str, Any], list[tuple[str, bytes]]]:
@@ -132,12 +99,9 @@ async def _multipart(
         f"提交内容过大：附件最多 {settings.cases_max_attachments} 个、"
         f"每个最多 {size_label(settings.cases_attachment_max_bytes)}"
     )
-    declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > limit):
-        raise ApiError(413, "body_too_large", too_large, "attachments")
     parser = MultiPartParser(
         request.headers,
-        _body_within(request, limit, too_large),
+        limited_stream(request, limit, too_large, "attachments"),
         max_files=max(10, 3 * settings.cases_max_attachments),
         max_fields=40,
         max_part_size=MAX_BODY,

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -26,17 +27,27 @@ class ApiError(Exception):
         self.field = field
 
 
-async def read_body(request: Request, limit: int, too_large: str) -> bytes:
-    """The request body, refused with 413 and ``too_large`` once it passes ``limit`` bytes
-    (by its declared length before reading, or while streaming it)."""
+async def limited_stream(
+    request: Request, limit: int, too_large: str, field: str | None = None
+) -> AsyncIterator[bytes]:
+    """The request body as it arrives, refused with 413 and ``too_large`` once it passes
+    ``limit`` bytes (by its declared length before reading, or while streaming it)."""
     declared = request.headers.get("content-length")
     if declared is not None and (not declared.isdigit() or int(declared) > limit):
-        raise ApiError(413, "body_too_large", too_large)
-    body = bytearray()  # += on bytes would copy the whole body for every chunk
+        raise ApiError(413, "body_too_large", too_large, field)
+    seen = 0
     async for chunk in request.stream():
+        seen += len(chunk)
+        if seen > limit:
+            raise ApiError(413, "body_too_large", too_large, field)
+        yield chunk
+
+
+async def read_body(request: Request, limit: int, too_large: str) -> bytes:
+    """The whole request body, within ``limit`` (see :func:`limited_stream`)."""
+    body = bytearray()  # += on bytes would copy the whole body for every chunk
+    async for chunk in limited_stream(request, limit, too_large):
         body += chunk
-        if len(body) > limit:
-            raise ApiError(413, "body_too_large", too_large)
     return bytes(body)
 
 

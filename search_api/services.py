@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from search_api.errors import ApiError
 from sitegroup.cases import CaseDesk
+from sitegroup.cases.limits import IntakeLimits
 from sitegroup.cases.workflow import HandlingDesk
 from sitegroup.config import Settings
 from sitegroup.hits import HitBuffer, HitLedger, HitRules
@@ -115,7 +116,18 @@ class Services:
     @cached_property
     def handling(self) -> HandlingDesk:
         """The handlers' side (属地办理): region-scoped reads and actions, all audited."""
-        return HandlingDesk(self.store, self.group, self.regions, index=self.index)
+        return HandlingDesk(self.store, self.group, self.regions, index=self.index, desk=self.cases)
+
+    @cached_property
+    def intake_limits(self) -> IntakeLimits:
+        """The per-address limit on new cases (first used in a worker thread: it may open
+        the store)."""
+        return IntakeLimits(
+            self.store.engine,
+            self.hit_ledger.salt,
+            per_hour=self.settings.cases_per_ip_hour,
+            per_day=self.settings.cases_per_ip_day,
+        )
 
     def close(self) -> None:
         """Flush waiting hits, then close the index and the store (graceful shutdown)."""

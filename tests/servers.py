@@ -202,6 +202,26 @@ class LoopbackServer:
         return Path(os.fspath(self.argv(0)[0])).name
 
 
+def start_api(
+    log: Path, settings: Mapping[str, str], *, cli: bool = False, cwd: Path | None = None
+) -> LoopbackServer:
+    """The API in its own process on a free loopback port, started as ``sitegroup api``
+    (``cli``) or as ``uvicorn search_api.app:create_app --factory``, with the ``SITEGROUP_*``
+    ``settings`` over this process's environment; ready once ``/api/health`` answers."""
+    if cli:
+        head = [sys.executable, "-m", "sitegroup", "api"]
+    else:
+        head = [sys.executable, "-m", "uvicorn", "search_api.app:create_app", "--factory"]
+    return LoopbackServer(
+        lambda port: [*head, "--host", HOST, "--port", str(port)],
+        log,
+        "/api/health",
+        env={**os.environ, **settings},
+        cwd=cwd,
+        name="sitegroup api" if cli else "uvicorn search_api",
+    ).start()
+
+
 def moto_env() -> dict[str, str]:
     """This process's environment with ``MOTO_ENV`` in and ``AWS_UNSET`` out."""
     env = {k: v for k, v in os.environ.items() if k not in AWS_UNSET}

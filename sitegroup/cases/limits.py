@@ -106,7 +106,7 @@ def _aware(moment: datetime) -> datetime:
 
 class IntakeLimits:
     """The per-address limits over one store. ``salt(day)`` gives the salt of a Beijing day
-    (days since 1970-01-01), as ``HitLedger.salt`` does; salts are cached per process."""
+    (days since 1970-01-01): ``HitLedger.salt``, which caches it per process."""
 
     def __init__(
         self,
@@ -119,24 +119,12 @@ class IntakeLimits:
         self.engine = engine
         self.per_hour = per_hour
         self.per_day = per_day
-        self._salt_source = salt
-        self._salts: dict[int, str] = {}
-        self._salts_lock = threading.Lock()
+        self._salt = salt
         path = sqlite_path(engine.url.render_as_string(hide_password=False))
         self._lock_file = path.with_name(path.name + ".intake-lock") if path else None
         self._local_lock = threading.Lock()  # SQLite in memory: one process anyway
 
     # -- keys -------------------------------------------------------------------------
-
-    def _salt(self, day: int) -> str:
-        with self._salts_lock:
-            salt = self._salts.get(day)
-        if salt is None:
-            salt = self._salt_source(day)
-            with self._salts_lock:
-                self._salts = {d: s for d, s in self._salts.items() if d >= day - 1}
-                self._salts[day] = salt
-        return salt
 
     def keys(self, address: str, now: datetime | None = None) -> IntakeKeys:
         """The keys of ``address`` at ``now`` (default: the current time)."""

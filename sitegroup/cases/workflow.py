@@ -22,7 +22,7 @@ import sqlalchemy as sa
 
 from sitegroup import clock
 from sitegroup.cases import audit
-from sitegroup.cases.calendar import calendar_for, days_overdue
+from sitegroup.cases.calendar import days_overdue
 from sitegroup.cases.desk import CaseDesk
 from sitegroup.cases.handlers import Handler, region_clause
 from sitegroup.cases.model import (
@@ -252,14 +252,15 @@ class HandlingDesk:
         regions: RegionTable | None = None,
         *,
         index: SearchBackend | None = None,
+        desk: CaseDesk | None = None,
     ) -> None:
         self.store = store
         self.engine = store.engine
         self.group = group
         self.regions = regions or RegionTable.default()
         self.index = index
-        self.calendar = calendar_for(group)
-        self._dispatch = CaseDesk(self.engine, group, self.regions)
+        #: The intake desk: who handles a region, and the case header both sides show.
+        self._dispatch = desk or CaseDesk(self.engine, group, self.regions)
 
     def site_of(self, region_code: str) -> Site:
         """The site handling cases of ``region_code``."""

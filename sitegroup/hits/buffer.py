@@ -50,7 +50,6 @@ class HitBuffer:
         self._flush_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._salts: dict[int, str] = {}
         self._last_prune = 0.0
         self.received = 0
         self.counted = 0
@@ -60,16 +59,11 @@ class HitBuffer:
 
     def cached_salt(self, now: float) -> str | None:
         """Today's salt if this worker has it (no store access)."""
-        return self._salts.get(day_of(minute_of(now)))
+        return self.ledger.cached_salt(day_of(minute_of(now)))
 
     def salt(self, now: float | None = None) -> str:
         """Today's salt (Beijing day), from the cache or the store."""
-        day = day_of(minute_of(self.clock() if now is None else now))
-        salt = self._salts.get(day)
-        if salt is None:
-            salt = self.ledger.salt(day)
-            self._salts = {d: s for d, s in self._salts.items() if d >= day - 1} | {day: salt}
-        return salt
+        return self.ledger.salt(day_of(minute_of(self.clock() if now is None else now)))
 
     def add(self, hit: Hit) -> None:
         """Queue one hit; ``HitBufferFull`` when the store has not answered for a while."""

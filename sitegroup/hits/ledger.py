@@ -59,6 +59,9 @@ class HitLedger:
     def __init__(self, engine: sa.Engine, *, dedup_seconds: int = DEDUP_SECONDS) -> None:
         self.engine = engine
         self.dedup_seconds = dedup_seconds
+        #: Salts this process has read (a day's salt never changes once made): the click
+        #: tracker and the case intake limit share them. Replaced whole, never mutated.
+        self._salts: dict[int, str] = {}
 
     # -- writing ----------------------------------------------------------------------
 
@@ -147,14 +150,24 @@ class HitLedger:
             )
             return int(conn.execute(hit_counts.delete().where(old)).rowcount or 0)
 
+    def cached_salt(self, day: int) -> str | None:
+        """The salt of a Beijing day if this process has it already (no store access)."""
+        return self._salts.get(day)
+
     def salt(self, day: int) -> str:
-        """The salt of a Beijing day, created by whichever worker asks first."""
+        """The salt of a Beijing day, created by whichever worker asks first; cached, with
+        the day before it (older ones are deleted from the store by :meth:`prune`)."""
+        salt = self._salts.get(day)
+        if salt is not None:
+            return salt
         with self.engine.begin() as conn:
             ins = dialect_insert(conn, hit_salts).values(day=day, salt=secrets.token_hex(32))
             conn.execute(ins.on_conflict_do_nothing(index_elements=[hit_salts.c.day]))
-            return str(
+            salt = str(
                 conn.execute(sa.select(hit_salts.c.salt).where(hit_salts.c.day == day)).scalar_one()
             )
+        self._salts = {d: s for d, s in self._salts.items() if d >= day - 1} | {day: salt}
+        return salt
 
     # -- reading ----------------------------------------------------------------------
 

@@ -7,11 +7,15 @@ than skipping, because CI installs it and a silent skip would hide a broken setu
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 
@@ -141,3 +145,13 @@ def open_page(browser, base_url):
     yield _open
     for ctx in contexts:
         ctx.close()
+
+
+def api_get(base_url: str, path: str, **params: str) -> tuple[int, dict]:
+    """GET the API directly (not through the page): status and JSON body."""
+    url = base_url + path + ("?" + urlencode(params) if params else "")
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.load(exc)

@@ -31,7 +31,7 @@ from sitegroup.store import ACTIVE, open_store
 from sitegroup.store.tables import case_events, cases, records
 from sitegroup.tenants.loader import load_group
 from sitegroup.theme import Theme
-from tests.browser.conftest import ROOT_SITE
+from tests.browser.conftest import ROOT_SITE, api_get
 from tests.browser.test_pages import DESKTOP, _format, _no_horizontal_scroll
 from tests.conftest import DEMO_TENANTS, postgres_database, push_demo_data
 from tests.servers import free_port
@@ -170,15 +170,6 @@ def _counts(engine: sa.Engine) -> tuple[int, int]:
         )
 
 
-def _api_get(base_url: str, path: str, **params: str) -> tuple[int, dict]:
-    url = base_url + path + ("?" + urlencode(params) if params else "")
-    try:
-        with urllib.request.urlopen(url, timeout=10) as response:
-            return response.status, json.load(response)
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.load(exc)
-
-
 def _api_submit(base_url: str, fields: dict[str, str]) -> dict:
     """POST a case as a plain HTML form would (not through a page)."""
     request = urllib.request.Request(
@@ -307,7 +298,7 @@ def test_objection_filed_on_one_site_is_followed_on_another(
     card = other.locator("#track-result article")
     expect(card).to_be_visible()
     expect(other.locator("#track-title")).to_be_focused()
-    status, api = _api_get(base_url, "/api/cases", case_no=number, code=code)
+    status, api = api_get(base_url, "/api/cases", case_no=number, code=code)
     assert status == 200 and api["status_label"] == "已分派"
 
     expect(card.locator(".case-status")).to_have_text("已分派")
@@ -361,7 +352,7 @@ def test_wrong_code_shows_the_not_found_message(open_page, base_url, record):
     page.get_by_role("button", name="查询进度").click()
     alert = page.locator("#track-feedback [role=alert]")
     expect(alert).to_contain_text(NOT_FOUND)
-    _, body = _api_get(base_url, "/api/cases", case_no=answer["number"], code=wrong)
+    _, body = api_get(base_url, "/api/cases", case_no=answer["number"], code=wrong)
     expect(alert).to_have_text(body["error"]["message"])
     assert page.locator("#track-result").inner_text() == ""
 

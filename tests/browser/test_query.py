@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import json
 import re
-import urllib.error
-import urllib.request
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.conftest import api_get
 from tests.browser.test_pages import DESKTOP, PHONE, WIDTHS, _format, _no_horizontal_scroll
 
 pytestmark = pytest.mark.browser
@@ -33,20 +32,10 @@ DISCLOSURE = {
 }
 
 
-def _api(base_url: str, path: str, **params: str) -> tuple[int, dict]:
-    """GET the API directly (not through the page): status and JSON body."""
-    url = base_url + path + ("?" + urlencode(params) if params else "")
-    try:
-        with urllib.request.urlopen(url, timeout=10) as response:
-            return response.status, json.load(response)
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.load(exc)
-
-
 @pytest.fixture(scope="module", autouse=True)
 def api_with_demo_data(base_url: str) -> None:
     """The browser tests' server must answer searches over the pushed demo data."""
-    status, body = _api(base_url, "/api/health")
+    status, body = api_get(base_url, "/api/health")
     documents = (body.get("index") or {}).get("documents") if status == 200 else None
     if not documents:
         pytest.fail(
@@ -111,7 +100,7 @@ def test_same_question_same_list_on_every_site(open_page, screenshots, base_url,
     assert lists["zhejiang"] == hangzhou
     assert lists["jiangsu-wuxi"] == hangzhou
     # ... and it is the API's list, in the API's order: the page neither sorts nor filters.
-    _, body = _api(base_url, "/api/search", q=SUBJECT, site="jiangsu-wuxi", scope="all")
+    _, body = api_get(base_url, "/api/search", q=SUBJECT, site="jiangsu-wuxi", scope="all")
     assert [(h["subject_name"], h["document_no"]) for h in body["hits"]] == hangzhou
 
     first = page.locator(".hit").first
@@ -229,7 +218,7 @@ def test_facets_and_paging(open_page, screenshots, base_url):
     assert page.locator("ol.hits").get_attribute("start") == "21"
     second_page = _hits(page)
     assert second_page and not set(second_page) & set(first_page)
-    _, body = _api(base_url, "/api/search", q="有限公司", kind="penalty", page="2")
+    _, body = api_get(base_url, "/api/search", q="有限公司", kind="penalty", page="2")
     assert [(h["subject_name"], h["document_no"]) for h in body["hits"]] == second_page
     page.screenshot(path=str(screenshots / "main-query-page2-1280.png"), full_page=True)
 
@@ -251,7 +240,7 @@ def test_facets_and_paging(open_page, screenshots, base_url):
 
 def test_bad_check_character_shows_the_api_message(open_page, base_url):
     page = open_page(*DESKTOP)
-    status_code, body = _api(base_url, "/api/search", q=BAD_CODE)
+    status_code, body = api_get(base_url, "/api/search", q=BAD_CODE)
     assert status_code == 422
     message = body["error"]["message"]
     assert "校验位" in message
@@ -262,7 +251,7 @@ def test_bad_check_character_shows_the_api_message(open_page, base_url):
     # The subject view of a bad code says the same.
     page.goto(f"/zhejiang/query/?subject={BAD_CODE}")
     _answered(page)
-    _, body = _api(base_url, f"/api/subjects/{BAD_CODE}")
+    _, body = api_get(base_url, f"/api/subjects/{BAD_CODE}")
     expect(page.locator("#query-status")).to_have_text(body["error"]["message"])
 
 

@@ -27,11 +27,12 @@ from fastapi.testclient import TestClient
 
 from search_api.app import create_app
 from sitegroup.cases import CaseDesk, Submitted, parse_case
+from sitegroup.cases.attachments import Attachment
 from sitegroup.cases.handlers import Handler, create_handler
 from sitegroup.cases.workflow import Actor, HandlingDesk
 from sitegroup.config import Settings
 from sitegroup.store import Store, open_store
-from sitegroup.store.tables import audit_log, case_events, cases, records
+from sitegroup.store.tables import audit_log, case_attachments, case_events, cases, records
 from sitegroup.tenants.loader import load_group
 from sitegroup.tenants.registry import Group
 from sitegroup.theme import Theme
@@ -105,6 +106,23 @@ class World:
             }
         )
         return self.desk.submit(case, now=now)
+
+    def attach(self, number: str, name: str, media_type: str, content: bytes) -> int:
+        """Store a file with case ``number`` as intake would; returns its id."""
+        file = Attachment(name, media_type, content)
+        with self.store.engine.begin() as conn:
+            return int(
+                conn.execute(
+                    case_attachments.insert().values(
+                        case_id=self.case(number).id,
+                        name=file.name,
+                        media_type=file.media_type,
+                        size=file.size,
+                        sha256=file.sha256,
+                        content=file.content,
+                    )
+                ).inserted_primary_key[0]
+            )
 
     def case(self, number: str) -> Any:
         with self.store.engine.connect() as conn:

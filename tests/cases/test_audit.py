@@ -20,7 +20,7 @@ from sitegroup.cases import audit
 from sitegroup.cases.handlers import Handler
 from sitegroup.cli import main
 from sitegroup.store import Store
-from sitegroup.store.tables import audit_log, case_attachments, records
+from sitegroup.store.tables import audit_log, records
 from sitegroup.theme import Theme
 from tests.cases.handling_support import BACKENDS, CLIENT, World, demo_world
 
@@ -61,17 +61,7 @@ def test_every_handler_request_leaves_one_entry_with_who_when_what_and_where(
 ) -> None:
     row = world.record(records.c.region_code == "330108")
     number = world.objection(row).number
-    with world.store.engine.begin() as conn:
-        file_id = conn.execute(
-            case_attachments.insert().values(
-                case_id=world.case(number).id,
-                name="a.pdf",
-                media_type="application/pdf",
-                size=8,
-                sha256="0" * 64,
-                content=b"%PDF-1.4",
-            )
-        ).inserted_primary_key[0]
+    file_id = world.attach(number, "a.pdf", "application/pdf", b"%PDF-1.4")
     wuxi = world.objection(world.record(records.c.region_code == "320211")).number
     hz = "zhejiang-hangzhou"
     start = datetime.now(UTC) - timedelta(seconds=1)

@@ -16,7 +16,7 @@ from sitegroup.cases.handlers import create_handler, revoke_handler
 from sitegroup.cases.workflow import ConcurrentChange, HandlingError, TransitionRefused
 from sitegroup.cli import main
 from sitegroup.models.uscc import check_character
-from sitegroup.store.tables import case_attachments, records
+from sitegroup.store.tables import records
 from sitegroup.theme import Theme
 from tests.cases.handling_support import BACKENDS, CLIENT, World, demo_world
 from tests.conftest import DEMO_TENANTS
@@ -398,17 +398,7 @@ def test_a_hangzhou_handler_can_reach_nothing_of_a_wuxi_case_by_any_endpoint(
     world: World,
 ) -> None:
     number, row = _wuxi_case(world)
-    with world.store.engine.begin() as conn:
-        attachment_id = conn.execute(
-            case_attachments.insert().values(
-                case_id=world.case(number).id,
-                name="证明材料.png",
-                media_type="image/png",
-                size=12,
-                sha256="0" * 64,
-                content=b"\x89PNG\r\n\x1a\nDATA",
-            )
-        ).inserted_primary_key[0]
+    attachment_id = world.attach(number, "证明材料.png", "image/png", b"\x89PNG\r\n\x1a\nDATA")
     missing = "YY2099010100999999"
     before, state = world.last_audit_id(), world.state(number)
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sys
 import threading
 import time
 from pathlib import Path
@@ -24,7 +23,7 @@ from sitegroup.tenants.loader import load_group
 from sitegroup.theme import Theme
 from tests.cases.test_attachments import COMPLAINT, pdf_bytes, png_bytes
 from tests.conftest import DEMO_TENANTS, ROOT
-from tests.servers import HOST, LoopbackServer
+from tests.servers import start_api
 
 CLIENTS = 4
 #: Kill the server once this many cases were answered 201 (the clients keep sending).
@@ -46,31 +45,13 @@ def _submit(client: httpx.Client, n: int) -> httpx.Response:
 def test_sigkill_loses_no_accepted_case(store_url: str, theme: Theme, tmp_path: Path) -> None:
     open_store(store_url, upgrade=True).close()  # `sitegroup db upgrade` for PostgreSQL
     env = {
-        **os.environ,
         "SITEGROUP_DATABASE_URL": store_url,
         "SITEGROUP_TENANTS_DIR": str(DEMO_TENANTS),
         "SITEGROUP_SEARCH_PATH": str(tmp_path / "search.sqlite3"),
         "SITEGROUP_CASES_PER_IP_HOUR": "0",  # every case comes from 127.0.0.1
         "SITEGROUP_CASES_PER_IP_DAY": "0",
     }
-    server = LoopbackServer(
-        lambda port: [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "search_api.app:create_app",
-            "--factory",
-            "--host",
-            HOST,
-            "--port",
-            str(port),
-        ],
-        tmp_path / "api.log",
-        "/api/health",
-        env=env,
-        cwd=ROOT,
-        name="uvicorn search_api",
-    ).start()
+    server = start_api(tmp_path / "api.log", env, cwd=ROOT)
 
     accepted: list[tuple[dict[str, Any], int]] = []  # (the 201 answer, files sent)
     other: list[str] = []

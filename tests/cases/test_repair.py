@@ -113,6 +113,14 @@ class RepairWorld:
         assert not result.failed, result.failed
         return result
 
+    def settings(self) -> Settings:
+        """What the API and the CLI need to reach this world's store, tenants and index."""
+        return Settings(
+            database_url=self.store.url,
+            tenants_dir=DEMO_TENANTS,
+            search_path=self.out.parent / "search.sqlite3",
+        )
+
     def verify(self) -> VerifyResult:
         return verify_group(
             self.group,
@@ -151,14 +159,12 @@ class RepairWorld:
         assert index_lag(self.store, self.index).ok
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def world(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, theme: Theme
-) -> Iterator[RepairWorld]:
-    root = tmp_path_factory.mktemp(f"repair-{request.param}")
+@contextlib.contextmanager
+def repair_world(backend: str, root: Path, theme: Theme) -> Iterator[RepairWorld]:
+    """The demo group pushed, indexed and built under ``root`` on ``backend``."""
     sqlite = contextlib.nullcontext(f"sqlite:///{root / 'store.sqlite3'}")
     with (
-        postgres_database() if request.param == "postgresql" else sqlite as url,
+        postgres_database() if backend == "postgresql" else sqlite as url,
         open_store(url, upgrade=True) as store,
     ):
         group = load_group(DEMO_TENANTS, theme)
@@ -167,11 +173,20 @@ def world(
         rebuild_index(store, index)
         w = RepairWorld(store, group, theme, root / "build", index)
         w.build()
-        w.assert_verified()
         try:
             yield w
         finally:
             index.close()
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def world(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, theme: Theme
+) -> Iterator[RepairWorld]:
+    root = tmp_path_factory.mktemp(f"repair-{request.param}")
+    with repair_world(request.param, root, theme) as w:
+        w.assert_verified()
+        yield w
 
 
 def _ledger(store: Store) -> tuple[int, dict[str, Any], dict[tuple[str, str], int]]:

@@ -9,7 +9,6 @@ verify` passes; and the audit log holds one chained entry per handler request.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,15 +21,11 @@ from search_api.app import create_app
 from sitegroup.cases import audit
 from sitegroup.cases.handlers import create_handler
 from sitegroup.cli import main
-from sitegroup.config import Settings
-from sitegroup.search import open_index
-from sitegroup.search.sync import rebuild_index
-from sitegroup.store import Store, open_store
+from sitegroup.store import Store
 from sitegroup.store.tables import audit_log
-from sitegroup.tenants.loader import load_group
 from sitegroup.theme import Theme
-from tests.cases.test_repair import RepairWorld, matters_shown, pick
-from tests.conftest import DEMO_TENANTS, postgres_database, push_demo_data
+from tests.cases.test_repair import RepairWorld, matters_shown, pick, repair_world
+from tests.conftest import DEMO_TENANTS
 
 REASON = "该处罚的处罚内容与决定书不一致，请求核实后按决定书原文更正公示信息。"
 CORRECTED = "警告，并处罚款人民币8000元（经异议核实更正）"
@@ -46,33 +41,16 @@ def _audit(store: Store) -> list[dict]:
 def world(
     request: pytest.FixtureRequest, tmp_path: Path, theme: Theme
 ) -> Iterator[tuple[RepairWorld, TestClient, str]]:
-    sqlite = contextlib.nullcontext(f"sqlite:///{tmp_path / 'store.sqlite3'}")
-    with (
-        postgres_database() if request.param == "postgresql" else sqlite as url,
-        open_store(url, upgrade=True) as store,
-    ):
-        group = load_group(DEMO_TENANTS, theme)
-        push_demo_data(store, group)
-        settings = Settings(
-            database_url=url, tenants_dir=DEMO_TENANTS, search_path=tmp_path / "search.sqlite3"
-        )
-        index = open_index(settings)
-        rebuild_index(store, index)
-        w = RepairWorld(store, group, theme, tmp_path / "build", index)
-        w.build()
-        _, token = create_handler(store.engine, group, "zhejiang-hangzhou", "杭州异议办理人")
-        try:
-            with TestClient(create_app(settings, group=group, store=store)) as client:
-                yield w, client, token
-        finally:
-            index.close()
+    with repair_world(request.param, tmp_path, theme) as w:
+        _, token = create_handler(w.store.engine, w.group, "zhejiang-hangzhou", "杭州异议办理人")
+        with TestClient(create_app(w.settings(), group=w.group, store=w.store)) as client:
+            yield w, client, token
 
 
 def test_objection_to_correction_on_every_site_in_search_and_verified(
     world: tuple[RepairWorld, TestClient, str],
 ) -> None:
     w, client, token = world
-    index_path = w.out.parent / "search.sqlite3"
     record = pick(w.store, "penalty", "330100")
     sites = w.expected_sites(record)
     assert sites == {"zhejiang-hangzhou", "zhejiang", "main"}
@@ -141,7 +119,10 @@ def test_objection_to_correction_on_every_site_in_search_and_verified(
     result = CliRunner().invoke(
         main,
         ["verify", "--tenants", str(DEMO_TENANTS), "--out", str(w.out)],
-        env={"SITEGROUP_DATABASE_URL": w.store.url, "SITEGROUP_SEARCH_PATH": str(index_path)},
+        env={
+            "SITEGROUP_DATABASE_URL": w.store.url,
+            "SITEGROUP_SEARCH_PATH": str(w.settings().search_path),
+        },
     )
     assert result.exit_code == 0, result.output
 

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import http.client
-import os
 import re
-import sys
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -13,7 +11,7 @@ import sqlalchemy as sa
 from sitegroup.store import open_store
 from tests.conftest import DEMO_TENANTS
 from tests.hits.conftest import BROWSER_UA
-from tests.servers import HOST, LoopbackServer
+from tests.servers import HOST, start_api
 
 HITS = 40
 MARKER = "Marker/c0ffee"
@@ -24,29 +22,13 @@ def test_sigterm_flushes_every_accepted_hit_and_logs_no_address(
 ) -> None:
     open_store(store_url, upgrade=True).close()  # `sitegroup db upgrade` for PostgreSQL
     env = {
-        **os.environ,
         "SITEGROUP_DATABASE_URL": store_url,
         "SITEGROUP_TENANTS_DIR": str(DEMO_TENANTS),
         "SITEGROUP_SEARCH_PATH": str(tmp_path / "search.sqlite3"),
         # Nothing is flushed by the clock during the test: only the shutdown can save them.
         "SITEGROUP_HITS_FLUSH_INTERVAL": "10",
     }
-    server = LoopbackServer(
-        lambda port: [
-            sys.executable,
-            "-m",
-            "sitegroup",
-            "api",
-            "--host",
-            HOST,
-            "--port",
-            str(port),
-        ],
-        tmp_path / "api.log",
-        "/api/health",
-        env=env,
-        name="sitegroup api",
-    ).start()
+    server = start_api(tmp_path / "api.log", env, cli=True)
     try:
         conn = http.client.HTTPConnection(HOST, server.port, timeout=10)
         for n in range(HITS):
