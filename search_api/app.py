@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel
 
 import sitegroup
-from search_api import cases, handling, hits, search
+from search_api import cases, handling, hits, reports, search
 from search_api.errors import install_handlers
 from search_api.services import Services
 from sitegroup.config import Settings
@@ -57,6 +57,9 @@ def create_app(
     settings = settings or Settings()
     _mask_access_log()
     services = Services.create(settings, group=group, index=index, store=store)
+    # Reports need a CJK font, their template and (in production) a signing key: a machine
+    # without them fails here, at start, with a message naming what is missing.
+    services.report_setup  # noqa: B018
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -78,6 +81,7 @@ def create_app(
         allow_origins=sorted(services.allowed_origins),
         allow_methods=["GET", "POST"],
         allow_headers=["Content-Type"],
+        expose_headers=["X-Report-No", "Content-Disposition"],
         max_age=3600,
     )
     install_handlers(app)
@@ -123,4 +127,5 @@ def create_app(
     app.include_router(hits.router)
     app.include_router(cases.router)
     app.include_router(handling.router)
+    app.include_router(reports.router)
     return app

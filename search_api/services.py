@@ -16,6 +16,8 @@ from sitegroup.config import Settings
 from sitegroup.hits import HitBuffer, HitLedger, HitRules
 from sitegroup.hits.stats import StatsService
 from sitegroup.regions import RegionTable
+from sitegroup.reports import ReportSetup, open_reports
+from sitegroup.reports.desk import ReportDesk
 from sitegroup.search import SearchBackend, open_index
 from sitegroup.tenants.registry import Group, Site
 
@@ -128,6 +130,16 @@ class Services:
             per_hour=self.settings.cases_per_ip_hour,
             per_day=self.settings.cases_per_ip_day,
         )
+
+    @cached_property
+    def report_setup(self) -> ReportSetup:
+        """Fonts, template and signing key of the credit report (checked at app start)."""
+        return open_reports(self.settings)
+
+    @cached_property
+    def reports(self) -> ReportDesk:
+        """Issues and verifies credit reports (the ledger is in the store)."""
+        return self.report_setup.desk(self.store.engine, self.group)
 
     def close(self) -> None:
         """Flush waiting hits, then close the index and the store (graceful shutdown)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///var/sitegroup.sqlite3"
@@ -19,6 +19,10 @@ class Settings(BaseSettings):
     """Settings shared by the CLI, the push job, the build and the API."""
 
     model_config = SettingsConfigDict(env_prefix="SITEGROUP_", extra="ignore")
+
+    #: ``development`` (embedded defaults, a report key made on first use) or ``production``
+    #: (the API refuses to start without the secrets production needs).
+    mode: Literal["development", "production"] = "development"
 
     #: ``sqlite:///path`` (default, created and upgraded on first use) or ``postgresql://…``
     #: (upgraded by ``sitegroup db upgrade``).
@@ -63,6 +67,17 @@ class Settings(BaseSettings):
     #: and per Beijing day, across all API workers (counted in the store); 0 = no limit.
     cases_per_ip_hour: int = Field(default=5, ge=0)
     cases_per_ip_day: int = Field(default=20, ge=0)
+
+    #: Credit reports: the HMAC key that signs every issued report (at least 32 characters;
+    #: required in production, where every API worker must share it). In development a
+    #: random key is kept in ``report-signing.key`` beside the SQLite store (or in ``var/``).
+    report_key: SecretStr | None = None
+    #: The report's CJK faces (``/path/font.ttc:index``); default: fontconfig's Noto Sans
+    #: CJK SC (Debian's fonts-noto-cjk).
+    report_font: str | None = None
+    report_font_bold: str | None = None
+    #: The largest PDF accepted by ``POST /api/reports/verify``.
+    report_upload_max_bytes: int = Field(default=5 * 1024 * 1024, ge=64 * 1024, le=50 * 1024**2)
 
     def index_path(self) -> Path:
         """Where the embedded search index lives."""

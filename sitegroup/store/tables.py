@@ -88,6 +88,7 @@ records = sa.Table(
     sa.Index(None, "kind", "status", "region_code", "decided_on"),
     sa.Index(None, "status", "expires_on"),
     sa.Index(None, "subject_code"),
+    sa.Index(None, "subject_name"),
     sa.Index(None, "document_no"),
     sa.Index(None, "push_id"),
 )
@@ -261,4 +262,30 @@ audit_log = sa.Table(
     sa.Column("hash", sa.String(64), nullable=False),
     sa.Index(None, "at"),
     sa.Index(None, "target"),
+)
+
+#: Every issued credit report: what it is about, who issued it, and the SHA-256 of the exact
+#: PDF handed out, signed with the report key (HMAC) so a row edited in the database or
+#: written with another key does not verify. The PDF itself is not kept.
+reports = sa.Table(
+    "reports",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    #: BG + Beijing date + id (set in the same transaction as the row).
+    sa.Column("report_no", sa.String(24), nullable=True, unique=True),
+    sa.Column("site", sa.String(64), nullable=False),
+    #: The 统一社会信用代码, or a natural person's record key.
+    sa.Column("subject_ref", sa.String(80), nullable=False),
+    sa.Column("subject_name", sa.String(200), nullable=False),
+    sa.Column("subject_type", sa.String(20), nullable=False),
+    sa.Column("records", sa.Integer, nullable=False),
+    sa.Column("issued_at", Stamp, nullable=False),
+    sa.Column("data_cutoff", Stamp, nullable=True),
+    sa.Column("size", sa.Integer, nullable=False),
+    sa.Column("content_sha256", sa.String(64), nullable=False),
+    #: First 16 hex digits of SHA-256 of the signing key: which key signed (never the key).
+    sa.Column("key_id", sa.String(16), nullable=False),
+    sa.Column("signature", sa.String(64), nullable=False),
+    sa.Index(None, "subject_ref"),
+    sa.Index(None, "issued_at"),
 )
