@@ -348,6 +348,9 @@
         stateLink(withState(state, {subject: hit.subject_code}),
           ["查看主体信用信息", el("span", {className: "visually-hidden", text: "：" + hit.subject_name})],
           {className: "hit__subject"}));
+    } else if (person && hit.key) {
+      // A natural person has no public code: the report is asked for by this record's key.
+      action = reportAction(hit.key, hit.subject_name, true);
     }
     return el("li", {className: "hit", "data-key": hit.key}, title, meta([
       ["统一社会信用代码", hit.subject_code],
@@ -412,6 +415,7 @@
           ["主体类别", subject.type],
           ["所属地区", subject.region_name]
         ]),
+        subject.code ? reportAction(subject.code, subject.name, false) : null,
         el("ul", {className: "subject__counts inline-list", "aria-label": "各类信用信息条数"}, counts),
         sections)
     ]);
@@ -430,6 +434,131 @@
         ["决定机关", record.authority],
         ["所属地区", record.region_name]
       ]));
+  }
+
+  // -- Credit reports ---------------------------------------------------------------------
+  // GET {api}reports/{code}?site=… issues a PDF 信用信息报告 (docs/reports.md); the page
+  // saves it under the number the API gives and links the 核验 page for that number.
+
+  var REPORT_TIMEOUT_MS = 60000;
+  var REPORT_FALLBACK = {
+    404: "没有找到该主体的信用信息，无法出具信用报告。",
+    422: "主体代码格式不正确，无法出具信用报告。",
+    429: "下载过于频繁，请稍后再试。"
+  };
+
+  /** The 信用报告核验 page of this site (the form's data-verify, set by the template). */
+  function verifyPage() {
+    return new URL(form.getAttribute("data-verify"), window.location.href);
+  }
+
+  /** fetch a report; resolves to {blob, number} on success, else {status, body} or {offline}. */
+  function fetchReport(code) {
+    var controller = window.AbortController ? new AbortController() : null;
+    var timer = window.setTimeout(function () {
+      if (controller) {
+        controller.abort();
+      }
+    }, REPORT_TIMEOUT_MS);
+    var url = apiURL("reports/" + encodeURIComponent(code), [["site", site]]);
+    return window.fetch(url.toString(), {
+      headers: {Accept: "application/pdf, application/json;q=0.9"},
+      credentials: "omit",
+      cache: "no-store",
+      signal: controller ? controller.signal : undefined
+    }).then(function (response) {
+      var type = response.headers.get("Content-Type") || "";
+      if (response.status === 200 && type.indexOf("application/pdf") === 0) {
+        return response.blob().then(function (blob) {
+          return {blob: blob, number: response.headers.get("X-Report-No") || ""};
+        });
+      }
+      return response.json().then(function (body) {
+        return {status: response.status, body: body};
+      }, function () {
+        return {status: response.status, body: null};
+      });
+    }).catch(function () {
+      return {offline: true};  // network error, timeout, or the body broke off
+    }).then(function (answer) {
+      window.clearTimeout(timer);
+      return answer;
+    });
+  }
+
+  function reportMessage(answer) {
+    if (answer.offline) {
+      return "无法连接信用报告服务，请检查网络后重试。";
+    }
+    var error = answer.body && answer.body.error;
+    if (error && typeof error.message === "string" && error.message) {
+      return error.message;
+    }
+    if (REPORT_FALLBACK[answer.status]) {
+      return REPORT_FALLBACK[answer.status];
+    }
+    return answer.status >= 500
+      ? "信用报告服务暂时不可用（" + answer.status + "），请稍后再试。"
+      : "信用报告下载未成功（" + answer.status + "），请稍后再试。";
+  }
+
+  /** "信用信息报告-BG2026112400000001.pdf" (only the number's letters and digits). */
+  function reportFileName(number) {
+    var safe = String(number || "").replace(/[^0-9A-Za-z_-]/g, "");
+    return "信用信息报告" + (safe ? "-" + safe : "") + ".pdf";
+  }
+
+  function save(href, fileName) {
+    var a = el("a", {href: href, download: fileName, hidden: ""});
+    document.body.appendChild(a);
+    a.click();
+    document.body.removeChild(a);
+  }
+
+  /**
+   * A 信用报告 button for the subject ``code`` (a 统一社会信用代码, or a natural person's record
+   * key) with its own status line; ``small`` for the one on a hit of the result list.
+   */
+  function reportAction(code, name, small) {
+    var label = small ? "信用报告" : "下载信用报告（PDF）";
+    var button = el("button", {type: "button", className: "report-action__button"}, label,
+      small ? el("span", {className: "visually-hidden", text: "：" + name}) : null);
+    var status = el("span", {className: "report-action__status", role: "status"});
+    var saved = null;
+    button.addEventListener("click", function () {
+      button.disabled = true;
+      status.className = "report-action__status";
+      status.textContent = "正在生成信用信息报告…";
+      fetchReport(code).then(function (answer) {
+        button.disabled = false;
+        clear(status);
+        if (!answer.blob) {
+          status.className = "report-action__status is-error";
+          status.textContent = reportMessage(answer);
+          return;
+        }
+        if (saved) {
+          window.URL.revokeObjectURL(saved);
+        }
+        saved = window.URL.createObjectURL(answer.blob);
+        var fileName = reportFileName(answer.number);
+        save(saved, fileName);
+        var check = verifyPage();
+        if (answer.number) {
+          check.searchParams.set("no", answer.number);
+        }
+        append(status, [
+          answer.number
+            ? ["已下载信用信息报告，报告编号 ", el("strong", {className: "report-action__no", text: answer.number}), "。"]
+            : "已下载信用信息报告。",
+          " ",
+          el("a", {href: saved, download: fileName, text: "再次保存"}),
+          " ",
+          el("a", {href: check.href, text: "核验报告真伪"})
+        ]);
+      });
+    });
+    return el("p", {className: "report-action" + (small ? " report-action--small" : "")}, button, status);
   }
 
   // -- Navigation -----------------------------------------------------------------------
