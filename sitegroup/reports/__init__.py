@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sitegroup.config import Settings
 from sitegroup.reports.desk import ReportDesk, Signer, report_key
 from sitegroup.reports.fonts import find_faces
-from sitegroup.reports.render import Renderer
+from sitegroup.reports.render import Renderer, load_font
 from sitegroup.reports.template import ReportTemplate, load_template
 from sitegroup.tenants.registry import Group
 
@@ -29,6 +29,9 @@ class ReportSetup:
         self.faces = find_faces(settings.report_font, settings.report_font_bold)
         self.template: ReportTemplate = load_template(theme.path, dict(theme.vi))
         self.renderer = Renderer(self.template, self.faces)
+        # Parse the faces now (about a second, once per process), not in a visitor's request.
+        for face in self.faces.values():
+            load_font(face)
 
     def desk(self, engine: sa.Engine, group: Group) -> ReportDesk:
         return ReportDesk(engine, {site.id: site for site in group}, self.renderer, self.signer)

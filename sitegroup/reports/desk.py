@@ -24,6 +24,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -190,50 +191,64 @@ class ReportDesk:
         return f"{base}{VERIFY_PATH}?no={report_no}&code={format_code(code)}"
 
     def issue(self, ref: str, site: Site, now: datetime | None = None) -> Issued:
-        """Issue the report on ``ref`` from ``site`` (see :func:`gather` for the errors)."""
+        """Issue the report on ``ref`` from ``site`` (see :func:`gather` for the errors).
+
+        Three short steps, so no write lock is held while the PDF is drawn (SQLite has one
+        writer): read the subject's records in one snapshot; take the number (a ledger row
+        without hash or signature); render, then store hash and signature. A failed render
+        deletes the row again. A crash between the last two steps leaves a row that never
+        verifies (no signature) for a report nobody received.
+        """
         now = now or datetime.now(UTC)
-        with self.engine.begin() as conn:
+        with self.engine.connect() as conn, conn.begin():
             content = gather(conn, ref, now.astimezone(CST).date())
+        facts: dict[str, Any] = {
+            "site": site.id,
+            "subject_ref": content.subject.ref,
+            "subject_name": content.subject.name[:200],
+            "subject_type": content.subject.type[:20],
+            "records": content.total,
+            "issued_at": now,
+            "data_cutoff": content.data_cutoff,
+            "key_id": self.signer.key_id,
+        }
+        with self.engine.begin() as conn:
             report_id = conn.execute(
-                reports.insert().values(
-                    site=site.id,
-                    subject_ref=content.subject.ref,
-                    subject_name=content.subject.name[:200],
-                    subject_type=content.subject.type[:20],
-                    records=content.total,
-                    issued_at=now,
-                    data_cutoff=content.data_cutoff,
-                    size=0,
-                    content_sha256="",
-                    key_id=self.signer.key_id,
-                    signature="",
-                )
+                reports.insert().values(**facts, size=0, content_sha256="", signature="")
             ).inserted_primary_key[0]
             report_no = f"{NUMBER_PREFIX}{now.astimezone(CST):%Y%m%d}{int(report_id):08d}"
-            code = self.signer.code(report_no)
-            meta = ReportMeta(
-                report_no=report_no,
-                site_name=site.name,
-                issued_at=f"{_shown(now)}（北京时间）",
-                data_cutoff=_shown(content.data_cutoff) if content.data_cutoff else "—",
-                code=format_code(code),
-                verify_url=self.verify_url(site, report_no, code),
+            conn.execute(
+                reports.update().where(reports.c.id == report_id).values(report_no=report_no)
             )
-            pdf = self.renderer.render(content, meta)
+        code = self.signer.code(report_no)
+        try:
+            pdf = self.renderer.render(
+                content,
+                ReportMeta(
+                    report_no=report_no,
+                    site_name=site.name,
+                    issued_at=f"{_shown(now)}（北京时间）",
+                    data_cutoff=_shown(content.data_cutoff) if content.data_cutoff else "—",
+                    code=format_code(code),
+                    verify_url=self.verify_url(site, report_no, code),
+                ),
+            )
+        except BaseException:
+            with self.engine.begin() as conn:
+                conn.execute(reports.delete().where(reports.c.id == report_id))
+            raise
+        facts.update(
+            report_no=report_no, size=len(pdf), content_sha256=hashlib.sha256(pdf).hexdigest()
+        )
+        with self.engine.begin() as conn:
             conn.execute(
                 reports.update()
                 .where(reports.c.id == report_id)
                 .values(
-                    report_no=report_no,
-                    size=len(pdf),
-                    content_sha256=hashlib.sha256(pdf).hexdigest(),
+                    size=facts["size"],
+                    content_sha256=facts["content_sha256"],
+                    signature=self.signer.sign(_facts(SimpleNamespace(**facts))),
                 )
-            )
-            row = conn.execute(sa.select(reports).where(reports.c.id == report_id)).one()
-            conn.execute(
-                reports.update()
-                .where(reports.c.id == report_id)
-                .values(signature=self.signer.sign(_facts(row)))
             )
         return Issued(report_no, code, pdf, content)
 

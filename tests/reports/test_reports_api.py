@@ -327,3 +327,17 @@ def test_upload_refusals(world: World) -> None:
         # A PDF that is not one of ours.
         answer = upload(client, b"%PDF-1.4\n1 0 obj\n<< >>\nendobj\n%%EOF\n")
         assert answer.status_code == 200 and answer.json()["status"] == "unknown"
+
+
+def test_a_report_that_fails_to_render_leaves_nothing_in_the_ledger(world: World) -> None:
+    with world.client() as client:
+        desk = client.app.state.services.reports
+        before = len(world.ledger())
+
+        def broken(*_args, **_kwargs):
+            raise RuntimeError("disk full")
+
+        desk.renderer = type("Broken", (), {"render": staticmethod(broken)})()
+        with pytest.raises(RuntimeError, match="disk full"):
+            client.get(f"/api/reports/{COMPANY}")
+    assert len(world.ledger()) == before
