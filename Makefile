@@ -65,6 +65,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/search_bench.py
 	$(BIN)/python bench/publish_bench.py
 	$(BIN)/python bench/hits_bench.py
+	$(BIN)/python bench/report_bench.py
 
 clean:
 	rm -rf build public var bench/out .pytest_cache .ruff_cache
