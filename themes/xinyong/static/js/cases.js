@@ -78,19 +78,12 @@
   };
 
   function apiMessage(answer) {
-    if (answer.offline) {
-      return "无法连接异议投诉服务，请检查网络后重试。已填写的内容仍保留在表单中。";
-    }
-    var error = answer.body && answer.body.error;
-    if (error && typeof error.message === "string" && error.message) {
-      return error.message;
-    }
-    if (FALLBACK[answer.status]) {
-      return FALLBACK[answer.status];
-    }
-    return answer.status >= 500
-      ? "服务暂时不可用（" + answer.status + "），请稍后再试。已填写的内容仍保留在表单中。"
-      : "请求未成功（" + answer.status + "），请稍后再试。";
+    return window.sitegroupDom.apiMessage(answer, {
+      offline: "无法连接异议投诉服务，请检查网络后重试。已填写的内容仍保留在表单中。",
+      unavailable: ["服务暂时不可用", "，请稍后再试。已填写的内容仍保留在表单中。"],
+      failed: ["请求未成功", "，请稍后再试。"],
+      fallback: FALLBACK
+    });
   }
 
   /** An alert box in ``box``: the message, and optional list items under it. */

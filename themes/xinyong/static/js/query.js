@@ -487,19 +487,12 @@
   }
 
   function reportMessage(answer) {
-    if (answer.offline) {
-      return "无法连接信用报告服务，请检查网络后重试。";
-    }
-    var error = answer.body && answer.body.error;
-    if (error && typeof error.message === "string" && error.message) {
-      return error.message;
-    }
-    if (REPORT_FALLBACK[answer.status]) {
-      return REPORT_FALLBACK[answer.status];
-    }
-    return answer.status >= 500
-      ? "信用报告服务暂时不可用（" + answer.status + "），请稍后再试。"
-      : "信用报告下载未成功（" + answer.status + "），请稍后再试。";
+    return window.sitegroupDom.apiMessage(answer, {
+      offline: "无法连接信用报告服务，请检查网络后重试。",
+      unavailable: ["信用报告服务暂时不可用", "，请稍后再试。"],
+      failed: ["信用报告下载未成功", "，请稍后再试。"],
+      fallback: REPORT_FALLBACK
+    });
   }
 
   /** "信用信息报告-BG2026112400000001.pdf" (only the number's letters and digits). */

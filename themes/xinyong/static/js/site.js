@@ -71,5 +71,27 @@
     }
   }
 
-  window.sitegroupDom = {el: el, append: append, clear: clear};
+  /**
+   * What to tell the visitor about a failed API answer ({status, body} or {offline}): the
+   * API's own message when it sent one, else the page's words for the status.
+   * ``words``: {offline, unavailable, failed, fallback: {status: message}}; ``unavailable``
+   * and ``failed`` are followed by the status in parentheses.
+   */
+  function apiMessage(answer, words) {
+    if (answer.offline) {
+      return words.offline;
+    }
+    var error = answer.body && answer.body.error;
+    if (error && typeof error.message === "string" && error.message) {
+      return error.message;
+    }
+    if (words.fallback[answer.status]) {
+      return words.fallback[answer.status];
+    }
+    return answer.status >= 500
+      ? words.unavailable[0] + "（" + answer.status + "）" + words.unavailable[1]
+      : words.failed[0] + "（" + answer.status + "）" + words.failed[1];
+  }
+
+  window.sitegroupDom = {el: el, append: append, clear: clear, apiMessage: apiMessage};
 })();

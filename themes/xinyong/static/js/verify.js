@@ -126,19 +126,12 @@
   };
 
   function apiMessage(answer) {
-    if (answer.offline) {
-      return "无法连接信用报告核验服务，请检查网络后重试。";
-    }
-    var error = answer.body && answer.body.error;
-    if (error && typeof error.message === "string" && error.message) {
-      return error.message;
-    }
-    if (FALLBACK[answer.status]) {
-      return FALLBACK[answer.status];
-    }
-    return answer.status >= 500
-      ? "核验服务暂时不可用（" + answer.status + "），请稍后再试。"
-      : "核验未成功（" + answer.status + "），请稍后再试。";
+    return window.sitegroupDom.apiMessage(answer, {
+      offline: "无法连接信用报告核验服务，请检查网络后重试。",
+      unavailable: ["核验服务暂时不可用", "，请稍后再试。"],
+      failed: ["核验未成功", "，请稍后再试。"],
+      fallback: FALLBACK
+    });
   }
 
   // -- Status line, result card, field errors ----------------------------------------
