@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: demo demo-data build publish test test-fast lint fix golden bench browser-deps clean
+.PHONY: demo demo-data build publish test test-fast lint fix golden bench fonts browser-deps clean
 
 # Python environment: one virtualenv, reinstalled when pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -14,8 +14,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
+# The credit report embeds Noto Sans CJK SC (Debian's fonts-noto-cjk; root on these machines):
+# the API refuses to start without it.
+fonts:
+	@fc-list 'Noto Sans CJK SC' 2>/dev/null | grep -q . || { \
+	  echo "installing fonts-noto-cjk (the credit report's font) from Debian"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fontconfig fonts-noto-cjk; }
+
 # Browser tests: Debian's chromium + CJK fonts (root on these machines), axe-core from npm.
-browser-deps: node_modules/.package-lock.json
+browser-deps: fonts node_modules/.package-lock.json
 	@command -v chromium >/dev/null && fc-list :lang=zh | grep -q . && command -v pdftoppm >/dev/null || { \
 	  echo "installing chromium, fonts-noto-cjk, poppler-utils from Debian"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk poppler-utils; }
@@ -25,7 +32,7 @@ node_modules/.package-lock.json: package.json package-lock.json
 
 ## Main job: push the demo headlines and records, build the demo group, serve it with the API
 ## at http://127.0.0.1:8000/ (store: var/sitegroup.sqlite3; pushing again changes nothing).
-demo: $(STAMP) demo-data
+demo: $(STAMP) fonts demo-data
 	$(BIN)/sitegroup serve
 
 demo-data: $(STAMP)
