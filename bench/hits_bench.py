@@ -109,7 +109,7 @@ LOG_ALARMS = ("访问统计写入失败", "未能写入", "database is locked", 
 
 
 @contextlib.contextmanager
-def store_url(kind: str, work: Path, pg_admin: str) -> Iterator[str]:
+def store_url(kind: str, work: Path, pg_admin: str, prefix: str = "bench_hits") -> Iterator[str]:
     """A fresh, upgraded store of ``kind``; a PostgreSQL database is dropped afterwards."""
     if kind == "sqlite":
         folder = Path(tempfile.mkdtemp(prefix="store-", dir=work))
@@ -121,7 +121,7 @@ def store_url(kind: str, work: Path, pg_admin: str) -> Iterator[str]:
         finally:
             shutil.rmtree(folder, ignore_errors=True)
         return
-    with postgres_database(pg_admin, "bench_hits") as url:
+    with postgres_database(pg_admin, prefix) as url:
         env = {**os.environ, "SITEGROUP_DATABASE_URL": url}
         subprocess.run(
             [str(BIN / "sitegroup"), "db", "upgrade"],

@@ -96,7 +96,7 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 from build_bench import DEMO_TENANTS, Report, machine_info, section
-from hits_bench import machine_busy, own_cpu, percentile, postgres_cpu, tree_cpu
+from hits_bench import machine_busy, own_cpu, percentile, postgres_cpu, store_url, tree_cpu
 from pypdf import PdfReader
 
 from news_push.demo import push_demo
@@ -119,7 +119,6 @@ from tests.servers import (
     HOST,
     LoopbackServer,
     log_tail,
-    postgres_database,
     postgres_reachable,
     stop_process,
 )
@@ -383,21 +382,6 @@ def fill_store(store: Store, group: Group, work: Path, today: date) -> list[str]
         problems = [str(p) for p in result.problems[:5]]
         raise SystemExit(f"subject push: {result.summary()} {problems}")
     return document_numbers(rows)
-
-
-@contextlib.contextmanager
-def store_url(kind: str, work: Path, pg_admin: str) -> Iterator[str]:
-    """A fresh, upgraded store of ``kind``; a PostgreSQL database is dropped afterwards."""
-    if kind == "sqlite":
-        folder = Path(tempfile.mkdtemp(prefix="store-", dir=work))
-        try:
-            yield f"sqlite:///{folder / 'store.sqlite3'}"
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
-        return
-    with postgres_database(pg_admin, "bench_reports") as url:
-        open_store(url, upgrade=True).close()
-        yield url
 
 
 # -- checks shared by both phases -------------------------------------------------------------
@@ -1194,7 +1178,7 @@ def main(argv: list[str] | None = None) -> int:
         if kind == "postgresql" and (why := postgres_reachable(args.pg_url)):
             report.finding(f"PostgreSQL at {args.pg_url} not reachable ({why}): skipped")
             continue
-        with store_url(kind, args.out, args.pg_url) as url:
+        with store_url(kind, args.out, args.pg_url, "bench_reports") as url:
             section(f"{kind}: the demo push + {RECORDS} records of the subject")
             started = time.perf_counter()
             work = Path(tempfile.mkdtemp(prefix="push-", dir=args.out))

@@ -17,9 +17,8 @@ from urllib.parse import parse_qsl
 import anyio
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
-from starlette.formparsers import MultiPartException, MultiPartParser
 
-from search_api.errors import ApiError, error_response, limited_stream, read_body
+from search_api.errors import ApiError, error_response, read_body, read_form
 from search_api.services import Services
 from sitegroup.cases import CaseDesk, CaseError, CaseNotFound, parse_case
 from sitegroup.cases.attachments import (
@@ -99,21 +98,17 @@ async def _multipart(
         f"提交内容过大：附件最多 {settings.cases_max_attachments} 个、"
         f"每个最多 {size_label(settings.cases_attachment_max_bytes)}"
     )
-    parser = MultiPartParser(
-        request.headers,
-        limited_stream(request, limit, too_large, "attachments"),
+    form = await read_form(
+        request,
+        limit,
+        too_large,
+        field="attachments",
+        code="invalid_case",
+        unreadable="表单内容无法解析：应为 multipart/form-data，每个文字字段不超过 16 KiB",
         max_files=max(10, 3 * settings.cases_max_attachments),
         max_fields=40,
         max_part_size=MAX_BODY,
     )
-    try:
-        form = await parser.parse()
-    except MultiPartException:
-        raise ApiError(
-            422,
-            "invalid_case",
-            "表单内容无法解析：应为 multipart/form-data，每个文字字段不超过 16 KiB",
-        ) from None
     fields: dict[str, Any] = {}
     files: list[tuple[str, bytes]] = []
     try:

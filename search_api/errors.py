@@ -11,11 +11,13 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException, MultiPartParser
 
 from sitegroup.errors import StoreError
 
-__all__ = ["ApiError", "error_response", "install_handlers", "read_body"]
+__all__ = ["ApiError", "error_response", "install_handlers", "read_body", "read_form"]
 
 
 class ApiError(Exception):
@@ -49,6 +51,34 @@ async def read_body(request: Request, limit: int, too_large: str) -> bytes:
     async for chunk in limited_stream(request, limit, too_large):
         body += chunk
     return bytes(body)
+
+
+async def read_form(
+    request: Request,
+    limit: int,
+    too_large: str,
+    *,
+    field: str,
+    code: str,
+    unreadable: str,
+    max_files: int,
+    max_fields: int,
+    max_part_size: int,
+) -> FormData:
+    """A ``multipart/form-data`` body read as it streams, within ``limit`` bytes (413 with
+    ``too_large``, naming ``field``); a body that does not parse is a 422 ``code`` with
+    ``unreadable``. The caller closes the form."""
+    parser = MultiPartParser(
+        request.headers,
+        limited_stream(request, limit, too_large, field),
+        max_files=max_files,
+        max_fields=max_fields,
+        max_part_size=max_part_size,
+    )
+    try:
+        return await parser.parse()
+    except MultiPartException:
+        raise ApiError(422, code, unreadable) from None
 
 
 def error_response(

@@ -14,11 +14,10 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
-from starlette.formparsers import MultiPartException, MultiPartParser
 
-from search_api.errors import ApiError, limited_stream, read_body
+from search_api.errors import ApiError, read_body, read_form
 from search_api.services import Services
-from sitegroup.cases.attachments import size_label
+from sitegroup.cases.attachments import PDF, describe, size_label, sniff
 from sitegroup.reports.content import SubjectNotFound, SubjectRefError
 from sitegroup.reports.desk import ReportDesk, VerifyInputError
 
@@ -28,7 +27,6 @@ NO_STORE = {"Cache-Control": "no-store"}
 NOT_FOUND = "没有找到与该报告编号和核验码相符的报告：请核对报告首页的编号与核验码"
 #: Room beside the file in a multipart upload (the part headers).
 FORM_OVERHEAD = 16 * 1024
-_PDF_MAGIC = b"%PDF-"
 
 
 def _services(request: Request) -> Services:
@@ -65,19 +63,17 @@ async def _upload(request: Request, limit: int) -> bytes:
     content_type = request.headers.get("content-type", "").lower()
     if not content_type.startswith("multipart/form-data"):
         return await read_body(request, limit, too_large)
-    parser = MultiPartParser(
-        request.headers,
-        limited_stream(request, limit + FORM_OVERHEAD, too_large, "file"),
+    form = await read_form(
+        request,
+        limit + FORM_OVERHEAD,
+        too_large,
+        field="file",
+        code="invalid_upload",
+        unreadable="上传内容无法解析：应为 multipart/form-data，文件放在 file 字段",
         max_files=1,
         max_fields=4,
         max_part_size=1024,
     )
-    try:
-        form = await parser.parse()
-    except MultiPartException:
-        raise ApiError(
-            422, "invalid_upload", "上传内容无法解析：应为 multipart/form-data，文件放在 file 字段"
-        ) from None
     try:
         upload = form.get("file")
         if upload is None or isinstance(upload, str):
@@ -100,11 +96,12 @@ async def verify_upload(request: Request) -> JSONResponse:
     data = await _upload(request, limit)
     if not data:
         raise ApiError(422, "invalid_upload", "上传的文件是空的：请选择信用报告 PDF 文件", "file")
-    if _PDF_MAGIC not in data[:1024]:
+    if sniff(data) != PDF:  # by content, as the 异议投诉 window checks its attachments
         raise ApiError(
             415,
             "unsupported_media_type",
-            "上传的文件不是 PDF：请上传下载得到的信用报告 PDF 原件",
+            f"上传的文件不是 PDF（按内容识别为{describe(data)}）："
+            "请上传下载得到的信用报告 PDF 原件",
             "file",
         )
     verdict = _desk(request).check_file(data)

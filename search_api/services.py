@@ -20,6 +20,7 @@ from sitegroup.reports import ReportSetup, open_reports
 from sitegroup.reports.desk import ReportDesk
 from sitegroup.search import SearchBackend, open_index
 from sitegroup.tenants.registry import Group, Site
+from sitegroup.theme import Theme
 
 
 @dataclass
@@ -29,6 +30,8 @@ class Services:
     index: SearchBackend
     _store: Any = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    #: The theme the group was loaded with, if this app loaded it.
+    _theme: Theme | None = field(default=None, repr=False)
 
     @classmethod
     def create(
@@ -39,12 +42,15 @@ class Services:
         index: SearchBackend | None = None,
         store: Any = None,
     ) -> Services:
+        theme = None
         if group is None:
             from sitegroup.tenants.loader import load_group
             from sitegroup.theme import load_theme
 
-            group = load_group(settings.tenants_dir, load_theme())
-        return cls(settings, group, index if index is not None else open_index(settings), store)
+            theme = load_theme()
+            group = load_group(settings.tenants_dir, theme)
+        index = index if index is not None else open_index(settings)
+        return cls(settings, group, index, store, _theme=theme)
 
     @cached_property
     def regions(self) -> RegionTable:
@@ -79,11 +85,16 @@ class Services:
         return frozenset(origins)
 
     @cached_property
-    def vi(self) -> dict[str, Any]:
-        """The theme's VI tokens (colours and fonts of server-drawn charts)."""
+    def theme(self) -> Theme:
+        """The VI theme (read once per app: loading fingerprints every static asset)."""
         from sitegroup.theme import load_theme
 
-        return dict(load_theme().vi)
+        return self._theme if self._theme is not None else load_theme()
+
+    @cached_property
+    def vi(self) -> dict[str, Any]:
+        """The theme's VI tokens (colours and fonts of server-drawn charts)."""
+        return dict(self.theme.vi)
 
     @cached_property
     def stats_cache(self) -> dict[Any, tuple[float, dict[str, Any]]]:
@@ -134,7 +145,7 @@ class Services:
     @cached_property
     def report_setup(self) -> ReportSetup:
         """Fonts, template and signing key of the credit report (checked at app start)."""
-        return open_reports(self.settings)
+        return open_reports(self.settings, self.theme)
 
     @cached_property
     def reports(self) -> ReportDesk:

@@ -1016,7 +1016,7 @@ def report_verify(pdf: Path, tenants_dir: Path, database_url: str | None) -> Non
     group, theme = _load(tenants_dir)
     settings = _settings(database_url)
     try:
-        setup = open_reports(settings, theme)
+        setup = open_reports(settings, theme, render=False)
         with _store(settings) as store:
             verdict = setup.desk(store.engine, group).check_file(pdf.read_bytes())
     except SitegroupError as exc:

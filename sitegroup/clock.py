@@ -16,8 +16,13 @@ def today() -> date:
     return datetime.now(CST).date()
 
 
-def beijing_iso(moment: datetime) -> str:
-    """A stored moment as a Beijing ISO 8601 string; a naive one (SQLite) is taken as UTC."""
+def beijing(moment: datetime) -> datetime:
+    """A stored moment in Beijing time; a naive one (SQLite hands them back) is taken as UTC."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(CST).isoformat(timespec="seconds")
+    return moment.astimezone(CST)
+
+
+def beijing_iso(moment: datetime) -> str:
+    """A stored moment as a Beijing ISO 8601 string (see :func:`beijing`)."""
+    return beijing(moment).isoformat(timespec="seconds")

@@ -24,22 +24,25 @@ __all__ = ["ReportSetup", "open_reports"]
 class ReportSetup:
     """Checked once at start; :meth:`desk` binds it to the store when first used."""
 
-    def __init__(self, settings: Settings, theme: Any) -> None:
+    def __init__(self, settings: Settings, theme: Any, *, render: bool = True) -> None:
         self.signer = Signer(report_key(settings))
-        self.faces = find_faces(settings.report_font, settings.report_font_bold)
         self.template: ReportTemplate = load_template(theme.path, dict(theme.vi))
-        self.renderer = Renderer(self.template, self.faces)
-        # Parse the faces now (about a second, once per process), not in a visitor's request.
-        for face in self.faces.values():
-            load_font(face)
+        self.renderer: Renderer | None = None
+        if render:  # verifying needs neither the fonts nor the renderer
+            faces = find_faces(settings.report_font, settings.report_font_bold)
+            self.renderer = Renderer(self.template, faces)
+            # Parse the faces now (about a second, once per process), not in a visitor's
+            # request.
+            for face in faces.values():
+                load_font(face)
 
     def desk(self, engine: sa.Engine, group: Group) -> ReportDesk:
         return ReportDesk(engine, {site.id: site for site in group}, self.renderer, self.signer)
 
 
-def open_reports(settings: Settings, theme: Any = None) -> ReportSetup:
+def open_reports(settings: Settings, theme: Any = None, *, render: bool = True) -> ReportSetup:
     if theme is None:
         from sitegroup.theme import load_theme
 
         theme = load_theme()
-    return ReportSetup(settings, theme)
+    return ReportSetup(settings, theme, render=render)

@@ -19,6 +19,7 @@ from sitegroup.models.idcard import mask_id_number
 from sitegroup.models.records import RECORD_KINDS, Record, public_fields, public_record
 from sitegroup.models.uscc import CodeError, validate_uscc
 from sitegroup.search.documents import region_name
+from sitegroup.store import ACTIVE
 from sitegroup.store.tables import pushes, records
 
 __all__ = [
@@ -31,9 +32,9 @@ __all__ = [
 ]
 
 NATURAL = "自然人"
-ACTIVE = "active"
-#: A record key, as the query page shows it on a natural person's record.
-_RECORD_KEY = re.compile(r"^(?:license|penalty|redlist|blacklist)-[0-9A-Za-z_.\-]{1,72}$")
+#: A record key (:func:`sitegroup.models.records.record_key`), as the query page shows it on
+#: a natural person's record.
+_RECORD_KEY = re.compile(rf"^(?:{'|'.join(RECORD_KINDS)})-[0-9A-Za-z_.\-]{{1,72}}$")
 
 
 class SubjectRefError(SitegroupError, ValueError):

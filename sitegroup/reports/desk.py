@@ -29,10 +29,10 @@ from typing import Any, Literal
 
 import sqlalchemy as sa
 
-from sitegroup.clock import CST, beijing_iso
+from sitegroup.clock import CST, beijing, beijing_iso
 from sitegroup.config import Settings, sqlite_path
 from sitegroup.errors import SitegroupError
-from sitegroup.reports.content import ReportContent, gather
+from sitegroup.reports.content import NATURAL, ReportContent, gather
 from sitegroup.reports.render import Renderer, ReportMeta
 from sitegroup.store.tables import reports
 from sitegroup.tenants.registry import Site
@@ -166,9 +166,7 @@ def _facts(row: Any) -> dict[str, Any]:
 
 def _shown(moment: datetime) -> str:
     """A moment as a person reads it on the report (Beijing time, to the second)."""
-    if moment.tzinfo is None:  # SQLite hands back naive UTC
-        moment = moment.replace(tzinfo=UTC)
-    return f"{moment.astimezone(CST):%Y-%m-%d %H:%M:%S}"
+    return f"{beijing(moment):%Y-%m-%d %H:%M:%S}"
 
 
 def normalize_code(code: str) -> str:
@@ -179,7 +177,11 @@ class ReportDesk:
     """Issues reports for any site of the group and verifies them, with one key."""
 
     def __init__(
-        self, engine: sa.Engine, sites: dict[str, Site], renderer: Renderer, signer: Signer
+        self,
+        engine: sa.Engine,
+        sites: dict[str, Site],
+        renderer: Renderer | None,
+        signer: Signer,
     ) -> None:
         self.engine = engine
         self.sites = sites
@@ -199,6 +201,8 @@ class ReportDesk:
         deletes the row again. A crash between the last two steps leaves a row that never
         verifies (no signature) for a report nobody received.
         """
+        if self.renderer is None:
+            raise RuntimeError("this desk was opened to verify reports, not to issue them")
         now = now or datetime.now(UTC)
         with self.engine.connect() as conn, conn.begin():
             content = gather(conn, ref, now.astimezone(CST).date())
@@ -260,7 +264,7 @@ class ReportDesk:
 
     def _public(self, row: Any) -> dict[str, Any]:
         site = self.sites.get(row.site)
-        natural = row.subject_type == "自然人"
+        natural = row.subject_type == NATURAL
         return {
             "report_no": row.report_no,
             "subject": {

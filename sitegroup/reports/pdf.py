@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from sitegroup.reports.cff import CidFont, Glyph
 
-__all__ = ["A4", "Document", "FontUse", "Image", "pdf_string"]
+__all__ = ["A4", "Document", "FontUse", "Image", "hex_bytes", "pdf_string"]
 
 #: A4 in points.
 A4 = (595.28, 841.89)
@@ -31,9 +31,14 @@ def _num(value: float) -> bytes:
     return (text if text not in ("", "-0") else "0").encode()
 
 
+def hex_bytes(colour: str) -> bytes:
+    """``#b3121b`` → its red, green and blue bytes."""
+    return bytes.fromhex(colour.lstrip("#"))
+
+
 def _rgb(colour: str) -> tuple[float, float, float]:
-    colour = colour.lstrip("#")
-    return tuple(int(colour[i : i + 2], 16) / 255 for i in (0, 2, 4))  # type: ignore[return-value]
+    r, g, b = hex_bytes(colour)
+    return r / 255, g / 255, b / 255
 
 
 class FontUse:

@@ -23,7 +23,7 @@ from sitegroup.models.records import field_labels
 from sitegroup.reports.cff import CidFont
 from sitegroup.reports.content import ReportContent
 from sitegroup.reports.fonts import FontFace
-from sitegroup.reports.pdf import Document, Image, Page
+from sitegroup.reports.pdf import Document, Image, Page, hex_bytes
 from sitegroup.reports.template import ReportTemplate
 
 __all__ = ["Renderer", "ReportMeta", "load_font"]
@@ -171,7 +171,7 @@ class Renderer:
         tile = PILImage.new("L", (width, height), 0)
         tile.paste(rotated, ((width - rotated.width) // 2, (height - rotated.height) // 2))
         alpha = tile.point(lambda v: round(v * spec.opacity))
-        colour = bytes(int(self.template.colour("color_primary")[i : i + 2], 16) for i in (1, 3, 5))
+        colour = hex_bytes(self.template.colour("color_primary"))
         return Image(width, height, colour * (width * height), alpha.tobytes())
 
 

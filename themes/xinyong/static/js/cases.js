@@ -96,37 +96,9 @@
 
   // -- Field errors ---------------------------------------------------------------------
 
-  function describedBy(field) {
-    return (field.getAttribute("aria-describedby") || "").split(/\s+/).filter(Boolean);
-  }
+  var markField = window.sitegroupDom.markField;
+  var clearFieldError = window.sitegroupDom.clearFieldError;
 
-  function clearFieldError(field) {
-    var id = field.id + "-error";
-    var message = document.getElementById(id);
-    if (message) {
-      message.parentNode.removeChild(message);
-    }
-    field.removeAttribute("aria-invalid");
-    var ids = describedBy(field).filter(function (x) { return x !== id; });
-    if (ids.length) {
-      field.setAttribute("aria-describedby", ids.join(" "));
-    } else {
-      field.removeAttribute("aria-describedby");
-    }
-  }
-
-  function markField(field, message) {
-    clearFieldError(field);
-    var id = field.id + "-error";
-    var note = el("p", {className: "field__error", id: id, text: message});
-    field.parentNode.insertBefore(note, field.nextSibling);
-    field.setAttribute("aria-invalid", "true");
-    field.setAttribute("aria-describedby", [id].concat(describedBy(field)).join(" "));
-  }
-
-  function clearErrors(form) {
-    Array.prototype.forEach.call(form.querySelectorAll("[aria-invalid]"), clearFieldError);
-  }
 
   /** The visible field of ``form`` for an API field name (not the hidden site/kind). */
   function fieldNamed(form, name) {
@@ -273,7 +245,7 @@
     var box = form.querySelector(".case-feedback");
     var button = form.querySelector('button[type="submit"]');
     var files = chosenFiles(form);
-    clearErrors(form);
+    window.sitegroupDom.clearErrors(form);
     clear(box);
     var problem = fileProblem(files);
     if (problem) {
@@ -414,7 +386,7 @@
   function lookup() {
     var number = track.elements.namedItem("case_no");
     var code = track.elements.namedItem("code");
-    clearErrors(track);
+    window.sitegroupDom.clearErrors(track);
     clear(trackBox);
     number.value = number.value.trim();
     code.value = code.value.trim();

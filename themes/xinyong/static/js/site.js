@@ -93,5 +93,48 @@
       : words.failed[0] + "（" + answer.status + "）" + words.failed[1];
   }
 
-  window.sitegroupDom = {el: el, append: append, clear: clear, apiMessage: apiMessage};
+  // -- Field errors: the message under the field, tied to it for screen readers ------------
+
+  function describedBy(field) {
+    return (field.getAttribute("aria-describedby") || "").split(/\s+/).filter(Boolean);
+  }
+
+  function clearFieldError(field) {
+    var id = field.id + "-error";
+    var note = document.getElementById(id);
+    if (note) {
+      note.parentNode.removeChild(note);
+    }
+    field.removeAttribute("aria-invalid");
+    var ids = describedBy(field).filter(function (x) { return x !== id; });
+    if (ids.length) {
+      field.setAttribute("aria-describedby", ids.join(" "));
+    } else {
+      field.removeAttribute("aria-describedby");
+    }
+  }
+
+  function markField(field, message) {
+    clearFieldError(field);
+    var id = field.id + "-error";
+    field.parentNode.insertBefore(el("p", {className: "field__error", id: id, text: message}),
+      field.nextSibling);
+    field.setAttribute("aria-invalid", "true");
+    field.setAttribute("aria-describedby", [id].concat(describedBy(field)).join(" "));
+  }
+
+  /** Clear every marked field inside ``container``. */
+  function clearErrors(container) {
+    Array.prototype.forEach.call(container.querySelectorAll("[aria-invalid]"), clearFieldError);
+  }
+
+  window.sitegroupDom = {
+    el: el,
+    append: append,
+    clear: clear,
+    apiMessage: apiMessage,
+    markField: markField,
+    clearFieldError: clearFieldError,
+    clearErrors: clearErrors
+  };
 })();

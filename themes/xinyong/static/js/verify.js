@@ -148,37 +148,9 @@
     }
   }
 
-  function describedBy(field) {
-    return (field.getAttribute("aria-describedby") || "").split(/\s+/).filter(Boolean);
-  }
+  var markField = window.sitegroupDom.markField;
+  var clearFieldError = window.sitegroupDom.clearFieldError;
 
-  function clearFieldError(field) {
-    var id = field.id + "-error";
-    var note = document.getElementById(id);
-    if (note) {
-      note.parentNode.removeChild(note);
-    }
-    field.removeAttribute("aria-invalid");
-    var ids = describedBy(field).filter(function (x) { return x !== id; });
-    if (ids.length) {
-      field.setAttribute("aria-describedby", ids.join(" "));
-    } else {
-      field.removeAttribute("aria-describedby");
-    }
-  }
-
-  function markField(field, message) {
-    clearFieldError(field);
-    var id = field.id + "-error";
-    field.parentNode.insertBefore(el("p", {className: "field__error", id: id, text: message}),
-      field.nextSibling);
-    field.setAttribute("aria-invalid", "true");
-    field.setAttribute("aria-describedby", [id].concat(describedBy(field)).join(" "));
-  }
-
-  function clearErrors() {
-    Array.prototype.forEach.call(root.querySelectorAll("[aria-invalid]"), clearFieldError);
-  }
 
   function facts(pairs) {
     var shown = pairs.filter(function (p) { return p[1]; });
@@ -258,7 +230,7 @@
   var FIELDS = {report_no: noField, no: noField, code: codeField, file: fileField};
 
   function checkCode(focus) {
-    clearErrors();
+    window.sitegroupDom.clearErrors(root);
     noField.value = noField.value.replace(/\s+/g, "").toUpperCase();
     codeField.value = codeField.value.replace(/\s+/g, "").toUpperCase();
     var missing = [];
@@ -336,7 +308,7 @@
   }
 
   function checkFile() {
-    clearErrors();
+    window.sitegroupDom.clearErrors(root);
     var file = fileField.files && fileField.files[0];
     var problem = fileProblem(file);
     if (problem) {
